@@ -1,0 +1,129 @@
+"""A restricted expression parser: user text to a SymPy expression, never evaluating Python.
+
+SymPy's ``sympify``/``parse_expr`` call ``eval`` and will happily run ``__import__('os').system(...)``.
+This parser instead reads the text with :func:`ast.parse` (which only parses) and builds the SymPy
+expression itself from a whitelist of node types:
+
+- numbers (int, float), names from the caller's whitelist of symbols, and the constants ``pi`` and ``E``;
+- ``+ - * / **`` (``^`` is read as power), unary ``+``/``-``;
+- calls of whitelisted functions by plain name, positional arguments only.
+
+Everything else (attribute access, subscripts, lambdas, comprehensions, strings, keywords, dunder names,
+calls of anything but a whitelisted name) is refused with an :class:`ExpressionError`. Input length and
+nesting depth are limited.
+"""
+from __future__ import annotations
+
+import ast
+from typing import Mapping
+
+import sympy as sp
+
+from .errors import ExpressionError
+
+MAX_EXPRESSION_LENGTH = 1000
+MAX_DEPTH = 60
+
+FUNCTIONS: Mapping[str, object] = {
+    "sqrt": sp.sqrt, "exp": sp.exp, "log": sp.log, "ln": sp.log, "sin": sp.sin, "cos": sp.cos,
+    "tan": sp.tan, "atan": sp.atan, "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
+    "abs": sp.Abs, "Abs": sp.Abs, "floor": sp.floor, "ceiling": sp.ceiling, "ceil": sp.ceiling,
+    "min": sp.Min, "Min": sp.Min, "max": sp.Max, "Max": sp.Max, "log1p": lambda x: sp.log(1 + x),
+}
+CONSTANTS: Mapping[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
+
+_BINARY = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.Pow: lambda a, b: a ** b,
+    ast.BitXor: lambda a, b: a ** b,  # "^" as power, as in most mathematical notation
+}
+
+
+def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
+    """Parse ``text`` into a SymPy expression over the whitelisted ``symbols``.
+
+    Parameters
+    ----------
+    text : the user's expression, e.g. ``"0.1/k**0.5"`` or ``"(x0**2 + x1**2 - 1)**2"``.
+    symbols : name -> SymPy symbol; the only free names accepted (besides ``pi``, ``E`` and the
+        functions in :data:`FUNCTIONS`).
+
+    Raises
+    ------
+    ExpressionError : with a one-line message naming what was refused and what is accepted.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"expression must be text, got {type(text).__name__}")
+    source = text.strip()
+    if not source:
+        raise ExpressionError("empty expression")
+    if len(source) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"expression is {len(source)} characters long; at most {MAX_EXPRESSION_LENGTH} accepted")
+    if "__" in source:
+        raise ExpressionError(f"expression {source!r} contains a dunder name ('__'), which is refused")
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        raise ExpressionError(f"cannot parse expression {source!r}: {getattr(exc, 'msg', exc)}") from None
+    builder = _Builder(source, symbols)
+    try:
+        expr = builder.build(tree.body, 0)
+    except ExpressionError:
+        raise
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError, RecursionError, AttributeError) as exc:
+        raise ExpressionError(f"cannot evaluate expression {source!r} symbolically: {exc}") from None
+    if not isinstance(expr, sp.Expr):
+        raise ExpressionError(f"expression {source!r} is not a number-valued expression")
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ExpressionError(f"expression {source!r} is undefined or infinite (for example a division by zero)")
+    return expr
+
+
+class _Builder:
+    def __init__(self, source: str, symbols: Mapping[str, sp.Symbol]):
+        self.source = source
+        self.symbols = dict(symbols)
+
+    def refuse(self, what: str) -> ExpressionError:
+        allowed = ", ".join(sorted(self.symbols)) or "none"
+        return ExpressionError(
+            f"{what} is not allowed in expression {self.source!r}; accepted: numbers, the symbols "
+            f"{allowed}, + - * / ** ^, and the functions {', '.join(sorted(FUNCTIONS))}")
+
+    def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression {self.source!r} is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise self.refuse(f"the literal {node.value!r}")
+            return sp.Integer(node.value) if isinstance(node.value, int) else sp.Float(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in self.symbols:
+                return self.symbols[node.id]
+            if node.id in CONSTANTS:
+                return CONSTANTS[node.id]
+            raise self.refuse(f"the name {node.id!r}")
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+            left = self.build(node.left, depth + 1)
+            right = self.build(node.right, depth + 1)
+            if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_number and abs(right) > 1000:
+                raise ExpressionError(f"exponent {right} in {self.source!r} is too large (at most 1000)")
+            return _BINARY[type(node.op)](left, right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            operand = self.build(node.operand, depth + 1)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = node.func.id if isinstance(node.func, ast.Name) else ast.dump(node.func)[:40]
+                raise self.refuse(f"the call of {name!r}")
+            if node.keywords:
+                raise self.refuse("a keyword argument")
+            if not node.args or len(node.args) > 8:
+                raise self.refuse(f"calling {node.func.id} with {len(node.args)} arguments")
+            args = [self.build(a, depth + 1) for a in node.args]
+            return FUNCTIONS[node.func.id](*args)
+        raise self.refuse(f"the construct {type(node).__name__}")

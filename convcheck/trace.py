@@ -1,0 +1,170 @@
+"""Trace: what a run recorded, and its save/load round trip.
+
+Iteration numbers follow the paper: k = 1 is the initial point x¹, and a run of ``iters`` steps
+produces x¹, …, x^{iters+1} (fewer when it stops early).
+
+Per-step scalars, aligned with ``k`` (every step, or every ``record_every``-th step for very long runs):
+
+- ``f``          f(x^k)
+- ``grad_norm``  ‖∇f(x^k)‖
+- ``step_norm``  ‖x^{k+1} − x^k‖ (NaN at the last recorded iterate, which has no successor)
+- ``step_size``  t_k, ``radius`` ρ_k (NaN where the method has no radius or at the last iterate)
+
+Iterates, aligned with ``x_k``: log-spaced checkpoints followed by a contiguous tail window of the
+last iterates; ``x_k[tail_start:]`` is that window (consecutive iteration numbers). Memory is bounded
+independently of the iteration count.
+
+Files are ``.npz`` archives loaded with ``allow_pickle=False``; metadata (problem, method, schedules,
+x0, seed, backend, versions, status, timing) is stored as a JSON string inside the archive under
+``metadata_json``, with a ``format_version``.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from .errors import TraceFileError
+
+FORMAT_VERSION = 1
+STATUSES = ("completed", "stationary", "diverged", "failed")
+_ARRAYS = ("k", "f", "grad_norm", "step_norm", "step_size", "radius", "x_k", "x")
+
+
+@dataclass
+class Trace:
+    """A recorded run. See the module docstring for the meaning of each array."""
+
+    k: np.ndarray
+    f: np.ndarray
+    grad_norm: np.ndarray
+    step_norm: np.ndarray
+    step_size: np.ndarray
+    radius: np.ndarray
+    x_k: np.ndarray
+    x: np.ndarray
+    tail_start: int
+    status: str = "completed"
+    status_k: Optional[int] = None
+    status_reason: str = ""
+    record_every: int = 1
+    metadata: dict = field(default_factory=dict)
+
+    # ---------------------------------------------------------------- convenience
+    @property
+    def last_k(self) -> int:
+        """Iteration number of the last iterate the run produced."""
+        return int(self.x_k[-1]) if len(self.x_k) else 0
+
+    @property
+    def tail_k(self) -> np.ndarray:
+        return self.x_k[self.tail_start:]
+
+    @property
+    def tail_x(self) -> np.ndarray:
+        return self.x[self.tail_start:]
+
+    @property
+    def x_last(self) -> np.ndarray:
+        return self.x[-1]
+
+    @property
+    def dim(self) -> int:
+        return int(self.x.shape[-1])
+
+    def __repr__(self) -> str:
+        name = self.metadata.get("method", {}).get("spec", "?")
+        prob = self.metadata.get("problem", {}).get("key", "?")
+        return (f"<Trace {name} on {prob}: {self.status} at k={self.last_k}, "
+                f"{len(self.k)} scalar records, {len(self.x_k)} iterates>")
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path: "str | os.PathLike") -> Path:
+        """Write the trace atomically (temporary file in the same folder, then rename)."""
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_suffix(".npz")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = dict(self.metadata)
+        meta.update(format_version=FORMAT_VERSION, tail_start=int(self.tail_start), status=self.status,
+                    status_k=self.status_k, status_reason=self.status_reason,
+                    record_every=int(self.record_every))
+        arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAYS}
+        arrays["metadata_json"] = np.array(json.dumps(meta, default=_json_default, allow_nan=True))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        atomic_write_bytes(path, buffer.getvalue())
+        return path
+
+    @classmethod
+    def load(cls, path: "str | os.PathLike") -> "Trace":
+        """Read a trace written by :meth:`save`; refuses pickles, corrupt and incompatible files."""
+        path = Path(path)
+        if not path.is_file():
+            raise TraceFileError(f"trace file {str(path)!r} does not exist")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                missing = [n for n in (*_ARRAYS, "metadata_json") if n not in data.files]
+                if missing:
+                    raise TraceFileError(
+                        f"{str(path)!r} is not a convcheck trace (missing {', '.join(missing)})")
+                arrays = {name: np.array(data[name]) for name in _ARRAYS}
+                meta = json.loads(str(data["metadata_json"]))
+        except TraceFileError:
+            raise
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
+            raise TraceFileError(f"cannot read trace file {str(path)!r}: truncated or corrupt ({exc})") from None
+        version = meta.get("format_version")
+        if version != FORMAT_VERSION:
+            raise TraceFileError(
+                f"trace file {str(path)!r} has format version {version!r}; this convcheck reads version "
+                f"{FORMAT_VERSION} (re-run it with this version)")
+        if meta.get("status") not in STATUSES:
+            raise TraceFileError(f"trace file {str(path)!r} has an unknown status {meta.get('status')!r}")
+        n_scalars = len(arrays["k"])
+        if any(len(arrays[n]) != n_scalars for n in ("f", "grad_norm", "step_norm", "step_size", "radius")) \
+                or arrays["x"].ndim != 2 or len(arrays["x"]) != len(arrays["x_k"]):
+            raise TraceFileError(f"trace file {str(path)!r} has inconsistent array lengths (corrupt)")
+        return cls(**arrays, tail_start=int(meta.pop("tail_start")), status=meta.pop("status"),
+                   status_k=meta.pop("status_k"), status_reason=meta.pop("status_reason", ""),
+                   record_every=int(meta.pop("record_every", 1)), metadata=meta)
+
+
+def _json_default(obj: Any):
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return str(obj)
+
+
+def atomic_write_bytes(path: "str | os.PathLike", payload: bytes) -> None:
+    """Write ``payload`` to ``path`` so that readers see either the old file or the whole new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def atomic_write_text(path: "str | os.PathLike", text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
