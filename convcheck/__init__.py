@@ -1,0 +1,14 @@
+"""convcheck: numerical verification of the convergence theory of Sharpness-Aware Minimization.
+
+Implements Khanh, Luong, Mordukhovich and Tran, "Fundamental Convergence Analysis of Sharpness-Aware
+Minimization" (NeurIPS 2024): the test problems (``convcheck.problems``), the methods and schedules,
+the batched runner, the five-property certificates and theorem registry (``convcheck.properties``)
+and the reports and figures (``convcheck.reports``).
+"""
+__version__ = "0.1.0"
+
+from . import methods, schedules  # noqa: E402
+from .runner import run, sweep  # noqa: E402
+from .trace import Trace  # noqa: E402
+
+__all__ = ["run", "sweep", "methods", "schedules", "Trace", "__version__"]

@@ -82,7 +82,8 @@ class Trace:
     def __repr__(self) -> str:
         name = self.metadata.get("method", {}).get("spec", "?")
         prob = self.metadata.get("problem", {}).get("key", "?")
-        return (f"<Trace {name} on {prob}: {self.status} at k={self.last_k}, "
+        where = f" at k={self.status_k}" if self.status_k is not None else ""
+        return (f"<Trace {name} on {prob}: {self.status}{where}, last iterate k={self.last_k}, "
                 f"{len(self.k)} scalar records, {len(self.x_k)} iterates>")
 
     # ---------------------------------------------------------------- persistence

@@ -1,0 +1,251 @@
+"""The ``convcheck`` command: list | run | certify | theorems | report | figures.
+
+Errors a user can cause (a ConvcheckError, or a bad command line) end with one line on stderr and exit
+status 2, never a traceback; nothing is written. Ctrl-C ends with status 130 after the completed
+results are on disk.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+from .errors import ConvcheckError, InputError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line (status 2) instead of usage + error."""
+
+    def error(self, message):
+        raise ConvcheckError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="convcheck", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, required=True)
+
+    p = sub.add_parser("list", help="list problems, methods or schedules")
+    p.add_argument("what", choices=("problems", "methods", "schedules"))
+
+    p = sub.add_parser("run", help="run one configuration, or the product of repeated options, batched")
+    p.add_argument("--problem", action="append", required=True, help="e.g. logsum:n=20,seed=0 (repeatable)")
+    p.add_argument("--method", action="append", required=True, help="e.g. sam, vasso:theta=0.9 (repeatable)")
+    p.add_argument("--step", action="append", required=True, help="e.g. power:c=0.1,p=1 or constant:0.1")
+    p.add_argument("--radius", action="append", default=None, help="e.g. constant:0.1 (repeatable)")
+    p.add_argument("--x0", default=None, help="initial point as comma-separated numbers (default: the problem's)")
+    p.add_argument("--seed", action="append", type=_nonneg_int, default=None, help="run seed (repeatable)")
+    p.add_argument("--iters", type=_pos_int, required=True)
+    p.add_argument("--backend", default="numpy", choices=("numpy", "cupy"))
+    p.add_argument("--batch", type=_pos_int, default=256, help="most runs per batch between saves (256)")
+    p.add_argument("--max-records", type=_pos_int, default=None, help="cap on per-step scalar records per run")
+    p.add_argument("--out", default="runs", help="output folder (default runs/)")
+    _add_write_flags(p)
+
+    p = sub.add_parser("certify", help="certify P1-P5 for saved runs")
+    p.add_argument("runs", nargs="+", help="trace files (.npz) or folders of them")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+    p = sub.add_parser("theorems", help="check every result of the paper on the catalogue")
+    p.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--quiet", action="store_true")
+
+    p = sub.add_parser("report", help="write the HTML/Markdown/JSON report (default: the built-in study)")
+    p.add_argument("runs", nargs="*", help="trace files or folders to report on instead of the default study")
+    p.add_argument("--out", default="report")
+    p.add_argument("--quick", action="store_true", help="the --quick theorem study (faster, smaller runs)")
+    p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
+    _add_write_flags(p)
+
+    p = sub.add_parser("figures", help="regenerate the paper's figures")
+    p.add_argument("--out", default="figures")
+    _add_write_flags(p)
+    return parser
+
+
+def _add_write_flags(p):
+    p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
+    p.add_argument("--resume", action="store_true", help="keep earlier results and run only what is missing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _pos_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _nonneg_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}")
+    return value
+
+
+def parse_vector(text: str):
+    import math
+    try:
+        values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    except ValueError:
+        raise InputError(f"--x0 must be comma-separated numbers, got {text!r}") from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise InputError(f"--x0 must be finite comma-separated numbers, got {text!r}")
+    return values
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_list(args) -> int:
+    if args.what == "problems":
+        from convcheck.problems import format_catalogue_table
+        print(format_catalogue_table())
+    elif args.what == "methods":
+        from .methods import describe_methods
+        for row in describe_methods():
+            defaults = ",".join(f"{k}={v}" for k, v in row["defaults"].items()) or "-"
+            print(f"{row['name']:<14} {row['algorithm']:<26} {defaults:<40} {row['update']}")
+    else:
+        from .schedules import describe_schedules
+        for row in describe_schedules():
+            print("  ".join(str(row.get(key, "")) for key in ("name", "parameters", "formula")))
+    return 0
+
+
+def cmd_run(args) -> int:
+    from . import store
+    from .runner import execute, make_config
+
+    x0 = parse_vector(args.x0) if args.x0 is not None else None
+    options = {"max_records": args.max_records} if args.max_records else {}
+    configs = [make_config(problem, method, x0=x0, iters=args.iters, step=step, radius=radius, seed=seed,
+                           **options)
+               for problem, method, step, radius, seed in itertools.product(
+                   args.problem, args.method, args.step, args.radius or [None], args.seed or [0])]
+    out = store.prepare_folder(args.out, force=args.force, resume=args.resume)
+    done = store.completed_hashes(out) if args.resume else set()
+    entries = {e["hash"]: e for e in store.read_index(out)} if args.resume else {}
+    pending = []
+    for config in configs:
+        digest = store.config_hash(config.describe())
+        if digest not in done:
+            pending.append((digest, config))
+        elif digest not in entries:
+            entries[digest] = {"hash": digest, "file": f"{digest}.npz", "status": "completed",
+                               "problem": config.problem.key, "method": config.method.spec}
+    if not args.quiet:
+        print(f"{len(configs)} configuration(s), {len(configs) - len(pending)} already done, "
+              f"running {len(pending)}", file=sys.stderr)
+    for start in range(0, len(pending), args.batch):
+        batch = pending[start:start + args.batch]
+        traces = execute([c for _, c in batch], backend=args.backend, progress=not args.quiet, on_error="record")
+        for (digest, config), trace in zip(batch, traces):
+            trace.save(out / f"{digest}.npz")
+            entries[digest] = {"hash": digest, "file": f"{digest}.npz", "status": trace.status,
+                               "status_k": trace.status_k, "reason": trace.status_reason,
+                               "problem": config.problem.key, "method": config.method.spec,
+                               "step": config.step.spec,
+                               "radius": config.radius.spec if config.radius is not None else None,
+                               "seed": config.seed}
+            if not args.quiet:
+                print(f"{digest}  {trace.status:<10} {config.problem.key}  {config.method.spec}  "
+                      f"step={config.step.spec}  f={_last(trace.f)}  |grad|={_last(trace.grad_norm)}")
+        store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
+    if not pending:
+        store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
+    return 0
+
+
+def _last(values):
+    return f"{values[-1]:.6g}" if len(values) else "-"
+
+
+def trace_paths(items) -> list:
+    paths = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(path.glob("*.npz"))
+            if not found:
+                raise InputError(f"folder {item!r} holds no trace files (.npz)")
+            paths.extend(found)
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise InputError(f"no such trace file or folder: {item!r}")
+    return paths
+
+
+def cmd_certify(args) -> int:
+    from convcheck.properties import certify_trace_file
+
+    paths = trace_paths(args.runs)
+    certificates = [(path, certify_trace_file(path)) for path in paths]
+    if args.json:
+        print(json.dumps([{"file": str(path), **cert.to_dict()} for path, cert in certificates], indent=1))
+    else:
+        for path, cert in certificates:
+            print(f"== {path}")
+            print(cert)
+    return 0
+
+
+def cmd_theorems(args) -> int:
+    from convcheck.properties.study import run_study, study_table
+
+    study = run_study(quick=args.quick, progress=not args.quiet)
+    if args.json:
+        print(json.dumps(study.to_dict(), indent=1))
+    else:
+        print(study_table(study))
+    return 1 if study.contradictions else 0
+
+
+def cmd_report(args) -> int:
+    from convcheck.reports.report import make_report
+
+    paths = trace_paths(args.runs) if args.runs else None
+    summary = make_report(args.out, traces=paths, quick=args.quick, figures=not args.no_figures,
+                          force=args.force, resume=args.resume, progress=not args.quiet)
+    if not args.quiet:
+        print(summary)
+    return 0
+
+
+def cmd_figures(args) -> int:
+    from convcheck.reports.figures import make_figures
+
+    written = make_figures(args.out, force=args.force, resume=args.resume)
+    if not args.quiet:
+        for path in written:
+            print(path)
+    return 0
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "certify": cmd_certify, "theorems": cmd_theorems,
+            "report": cmd_report, "figures": cmd_figures}
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except ConvcheckError as exc:
+        print(f"convcheck: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("convcheck: interrupted; completed results are on disk (use --resume to finish)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

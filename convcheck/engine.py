@@ -1,0 +1,265 @@
+"""BatchEngine: the inner loop that advances B runs of one method on one problem as (B, n) arrays.
+
+See :mod:`convcheck.runner` for what is recorded and when runs stop. Layout of the work per chunk of
+C steps: schedule values for all C steps are computed on the host and moved once; the per-step
+scalars go into device buffers (C, B); at the end of the chunk they are copied to the host in one
+transfer, checked for stops, thinned and stored. No host synchronisation happens inside a chunk.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .methods import row_norms
+from .runner import (CHUNK_STEPS, DEFAULT_BOUND, checkpoint_steps, tail_length)
+from .trace import Trace
+from .versions import library_versions
+
+RECORD_BUDGET_BYTES = 64 * 2 ** 20   # per-step scalars kept per batch (5 float64 per run per record)
+NOISE_BUDGET_FLOATS = 2 ** 22
+
+
+class BatchEngine:
+    """Run a list of RunConfigs that share problem, method, length and options."""
+
+    def __init__(self, configs, backend, progress_bar=None):
+        first = configs[0]
+        self.configs = configs
+        self.backend = backend
+        self.xp = backend.xp
+        self.problem = first.problem.on(backend)
+        self.method = first.method
+        self.iters = first.iters
+        self.bar = progress_bar
+        options = first.options
+        batch, dim = len(configs), first.problem.dim
+        self.record = options.get("record", True)
+        max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * batch))
+        self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
+        self.tail = tail_length(batch, dim, options.get("tail"))
+        self.bound = options.get("bound", DEFAULT_BOUND)
+        chunk = min(CHUNK_STEPS, max(1, self.tail // 4))
+        if self.method.noise_dim:
+            chunk = min(chunk, max(1, NOISE_BUDGET_FLOATS // (batch * dim * self.method.noise_dim)))
+        self.chunk = chunk
+        self.checkpoints = set(checkpoint_steps(self.iters).tolist())
+        self.rngs = [np.random.default_rng(c.seed) for c in configs]
+        # per-run outputs
+        self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
+        self.checkpoint_store = []  # (k, alive ids, X host)
+        self.results = [None] * batch
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> list:
+        xp, backend = self.xp, self.backend
+        started = time.perf_counter()
+        X = backend.asarray(np.stack([c.x0 for c in self.configs]))
+        self.alive = np.arange(len(self.configs))
+        self.ring = xp.empty((self.tail, len(self.configs), X.shape[1]))
+        state = self.method.init_state(xp, None)
+        k = 1
+        with np.errstate(all="ignore"):
+            while k <= self.iters and self.alive.size:
+                count = min(self.chunk, self.iters - k + 1)
+                ks = np.arange(k, k + count)
+                X, state = self._chunk(X, state, ks)
+                k += count
+                if self.bar is not None:
+                    self.bar.update(count * len(self.alive))
+            if self.alive.size:
+                self._final(X)
+        elapsed = time.perf_counter() - started
+        for trace in self.results:
+            trace.metadata["timing"] = {"batch_seconds": elapsed, "batch_size": len(self.configs)}
+        return self.results
+
+    def _chunk(self, X, state, ks):
+        xp, problem, method = self.xp, self.problem, self.method
+        count, batch = len(ks), len(self.alive)
+        step_host = self._schedule_table(ks, "step")
+        radius_host = self._schedule_table(ks, "radius") if method.uses_radius else None
+        steps = self.backend.asarray(step_host)[:, :, None]
+        radii = self.backend.asarray(radius_host)[:, :, None] if radius_host is not None else None
+        noise = self._noise(count, X.shape[1])
+        rec_f = xp.empty((count, batch))
+        rec_g = xp.empty((count, batch))
+        rec_s = xp.empty((count, batch))
+        for j in range(count):
+            k = int(ks[j])
+            F, G = problem.value_and_grad(X)
+            gnorm = row_norms(xp, G)
+            if k in self.checkpoints:
+                self.checkpoint_store.append((k, self.alive.copy(), self.backend.to_host(X).copy()))
+            self.ring[(k - 1) % self.tail, :batch] = X
+            t = steps[j]
+            D, state = method.direction_step(problem, X, G, gnorm, t, radii[j] if radii is not None else None,
+                                             state, [n[j] for n in noise] if noise else None, k)
+            rec_f[j] = F
+            rec_g[j] = gnorm[:, 0]
+            rec_s[j] = t[:, 0] * row_norms(xp, D)[:, 0]
+            X = X - t * D
+        f_host = self.backend.to_host(rec_f)
+        g_host = self.backend.to_host(rec_g)
+        s_host = self.backend.to_host(rec_s)
+        r_host = radius_host if radius_host is not None else np.full_like(step_host, np.nan)
+        self._store(ks, f_host, g_host, s_host, step_host, r_host)
+        stops = self._find_stops(ks, f_host, g_host, s_host)
+        if stops:
+            X, state = self._retire(X, state, stops, ks[-1])
+        return X, state
+
+    def _final(self, X):
+        """Evaluate and record the last iterate x^{iters+1}."""
+        k = self.iters + 1
+        F, G = self.problem.value_and_grad(X)
+        gnorm = row_norms(self.xp, G)[:, 0]
+        batch = len(self.alive)
+        self.ring[(k - 1) % self.tail, :batch] = X
+        if k in self.checkpoints:
+            self.checkpoint_store.append((k, self.alive.copy(), self.backend.to_host(X).copy()))
+        f_host = self.backend.to_host(F)[None, :]
+        g_host = self.backend.to_host(gnorm)[None, :]
+        nan = np.full((1, batch), np.nan)
+        ks = np.array([k])
+        self._store(ks, f_host, g_host, nan, nan, nan, force=True)
+        stops = self._find_stops(ks, f_host, g_host, np.zeros((1, batch)))
+        if stops:
+            self._retire(X, {}, stops, k)
+        for col, run_id in enumerate(self.alive):
+            self._finish(int(run_id), col, k, "completed", None, "", k)
+
+    # ------------------------------------------------------------------ recording
+    def _store(self, ks, f, g, s, t, r, force=False):
+        keep = ((ks - 1) % self.record_every == 0) if not force else np.ones(len(ks), bool)
+        if not self.record and not force:
+            keep[:] = False
+        self.store.append((self.alive.copy(), ks[keep], f[keep], g[keep], s[keep], t[keep], r[keep],
+                           (ks, f, g, s, t, r)))
+        # only the latest chunk's full-resolution arrays are needed (for records at a stop)
+        if len(self.store) > 1:
+            previous = self.store[-2]
+            self.store[-2] = previous[:7] + (None,)
+
+    def _schedule_table(self, ks, which):
+        table = np.empty((len(ks), len(self.alive)))
+        by_spec: dict = {}
+        for col, run_id in enumerate(self.alive):
+            schedule = getattr(self.configs[run_id], which)
+            by_spec.setdefault(schedule.spec, (schedule, []))[1].append(col)
+        for schedule, cols in by_spec.values():
+            table[:, cols] = np.asarray(schedule.values(ks), dtype=np.float64)[:, None]
+        return table
+
+    def _noise(self, count, dim):
+        if not self.method.noise_dim:
+            return None
+        draws = np.stack([self.rngs[run_id].standard_normal((self.method.noise_dim, count, dim))
+                          for run_id in self.alive], axis=2)  # (noise_dim, count, B, n)
+        return [self.backend.asarray(d) for d in draws]
+
+    # ------------------------------------------------------------------ stops
+    def _find_stops(self, ks, f, g, s):
+        """Return [(col, (last_k, status, status_k, reason))] for runs that stop in this chunk."""
+        bad_value = ~np.isfinite(f) | ~np.isfinite(g)
+        zero_grad = (g == 0) & self.method.stops_at_zero_gradient
+        bad_step = ~np.isfinite(s) & ~bad_value & ~zero_grad
+        bound_hit = self._bound_hits(ks, s)
+        stops = []
+        for col in np.flatnonzero(bad_value.any(0) | zero_grad.any(0) | bad_step.any(0) | bound_hit.any(0)):
+            events = []
+            for mask, offset, status, why in (
+                    (bad_value, -1, "diverged", "f or its gradient is not finite at x^{k}"),
+                    (bound_hit, -1, "diverged", "the iterate x^{k} left the ball of radius %g" % self.bound),
+                    (zero_grad, 0, "stationary", "the gradient vanished exactly at x^{k} (finite termination)"),
+                    (bad_step, 0, "diverged", "the step from x^{k} is not finite")):
+                hits = np.flatnonzero(mask[:, col])
+                if hits.size:
+                    k = int(ks[hits[0]])
+                    event_k = k + (1 if why.startswith("the step") else 0)
+                    events.append((k + offset, status, event_k, why.replace("{k}", f"{{{event_k}}}")))
+            last_k, status, event_k, why = min(events, key=lambda e: (e[0], e[1] != "stationary"))
+            stops.append((int(col), (last_k, status, event_k, why)))
+        return stops
+
+    def _bound_hits(self, ks, s):
+        """Mask (C, B) of ‖x^k‖ > bound; cheap unless the path length could have reached the bound."""
+        hits = np.zeros(s.shape, bool)
+        path = np.nancumsum(np.where(np.isfinite(s), s, 0.0), axis=0)
+        start = self.backend.to_host(self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)])
+        start_norm = np.linalg.norm(start, axis=1)
+        suspect = np.flatnonzero(start_norm + path[-1] > self.bound)
+        for col in suspect:
+            slots = (ks - 1) % self.tail
+            norms = np.linalg.norm(self.backend.to_host(self.ring[slots, col]), axis=1)
+            hits[:, col] = norms > self.bound
+        return hits
+
+    def _retire(self, X, state, stops, chunk_last_k):
+        for col, (last_k, status, event_k, why) in stops:
+            run_id = int(self.alive[col])
+            self._finish(run_id, col, last_k, status, event_k, why, chunk_last_k)
+        keep = np.ones(len(self.alive), bool)
+        keep[[col for col, _ in stops]] = False
+        index = self.backend.asarray(np.flatnonzero(keep), dtype=np.int64)
+        self.alive = self.alive[keep]
+        self.ring[:, :len(self.alive)] = self.ring[:, index]
+        X = X[index]
+        state = {name: (value[index] if value is not None else None) for name, value in state.items()}
+        return X, state
+
+    # ------------------------------------------------------------------ assembling a Trace
+    def _finish(self, run_id, col, last_k, status, event_k, reason, ring_last_k):
+        config = self.configs[run_id]
+        parts = {name: [] for name in ("k", "f", "g", "s", "t", "r")}
+        for alive, ks, f, g, s, t, r, _ in self.store:
+            position = np.searchsorted(alive, run_id)
+            if position >= len(alive) or alive[position] != run_id:
+                continue
+            mask = ks <= last_k
+            for name, values in zip(("k", "f", "g", "s", "t", "r"), (ks, f, g, s, t, r)):
+                parts[name].append(values[mask] if name == "k" else values[mask, position])
+        arrays = {name: np.concatenate(values) if values else np.zeros(0) for name, values in parts.items()}
+        if last_k >= 1 and (arrays["k"].size == 0 or arrays["k"][-1] != last_k):
+            self._append_exact_record(arrays, run_id, last_k)
+        if arrays["k"].size:
+            for name in ("s", "t", "r"):
+                arrays[name] = arrays[name].astype(np.float64)
+                arrays[name][-1] = np.nan  # the last iterate has no successor
+        x_k, x, tail_start = self._iterates(run_id, col, last_k, ring_last_k)
+        metadata = config.describe()
+        metadata.update(backend=self.backend.name, versions=library_versions(),
+                        record_every=self.record_every, tail=self.tail)
+        self.results[run_id] = Trace(
+            k=arrays["k"].astype(np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
+            step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
+            status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
+            record_every=self.record_every, metadata=metadata)
+
+    def _append_exact_record(self, arrays, run_id, last_k):
+        alive, *_, full = self.store[-1]
+        ks, f, g, s, t, r = full
+        position = np.searchsorted(alive, run_id)
+        j = int(np.searchsorted(ks, last_k))
+        if j < len(ks) and ks[j] == last_k:
+            for name, values in zip(("k", "f", "g", "s", "t", "r"), (ks, f, g, s, t, r)):
+                extra = np.array([values[j]]) if name == "k" else np.array([values[j, position]])
+                arrays[name] = np.concatenate([arrays[name], extra])
+
+    def _iterates(self, run_id, col, last_k, ring_last_k):
+        first_tail = max(1, ring_last_k - self.tail + 1)
+        tail_ks = np.arange(first_tail, last_k + 1)
+        tail_x = self.backend.to_host(self.ring[(tail_ks - 1) % self.tail, col]) if tail_ks.size else \
+            np.zeros((0, self.problem.dim))
+        check_ks, check_x = [], []
+        for k, alive, X in self.checkpoint_store:
+            if k >= first_tail or k > last_k:
+                continue
+            position = np.searchsorted(alive, run_id)
+            if position < len(alive) and alive[position] == run_id:
+                check_ks.append(k)
+                check_x.append(X[position])
+        x_k = np.concatenate([np.array(check_ks, dtype=np.int64), tail_ks.astype(np.int64)])
+        x = np.concatenate([np.array(check_x).reshape(-1, self.problem.dim), tail_x]) if check_x else tail_x
+        return x_k, np.ascontiguousarray(x, dtype=np.float64), len(check_ks)

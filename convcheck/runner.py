@@ -1,0 +1,280 @@
+"""The batched runner: ``run`` one configuration, ``sweep`` many as one (B, n) array program.
+
+Per step k (paper indexing, x¹ = x0) the runner evaluates f(x^k) and ∇f(x^k) once (fused), hands the
+gradient to the method, sets x^{k+1} = x^k − t_k D^k and records f(x^k), ‖∇f(x^k)‖, ‖x^{k+1} − x^k‖,
+t_k and ρ_k. Iterates are kept at log-spaced checkpoints and in a ring buffer holding the last
+``tail`` iterates, so memory does not grow with the iteration count beyond the per-step scalars,
+which are thinned to at most ``max_records`` per run (``record_every`` = ⌈(iters+1)/max_records⌉).
+
+Stops, checked once per chunk of steps (no host synchronisation inside a chunk):
+- "stationary": a normalized method met ∇f(x^k) = 0 exactly (the paper's finite termination);
+- "diverged": f(x^k), ∇f(x^k) or x^k non-finite, or ‖x^k‖ > ``bound``;
+the run is removed from the batch at that iteration and the others continue. Runs are deterministic:
+random draws come from one ``numpy.random.default_rng(seed)`` per run, drawn on the host.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from . import methods as methods_module
+from . import schedules as schedules_module
+from .backend import get_backend
+from .errors import ConvcheckError, InputError, SpecError
+from .trace import Trace
+from .versions import library_versions
+
+DEFAULT_MAX_RECORDS = 1_000_000
+DEFAULT_BOUND = 1e50
+TAIL_BUDGET_FLOATS = 2 ** 24          # ring buffer cap: B * tail * n floats (128 MiB)
+MAX_TAIL = 4096
+CHECKPOINTS_PER_DECADE = 16
+CHUNK_STEPS = 256
+
+
+@dataclass
+class RunConfig:
+    """One validated configuration (what ``run`` takes, normalised)."""
+
+    problem: Any
+    method: methods_module.Method
+    x0: np.ndarray
+    iters: int
+    step: Any
+    radius: Any
+    seed: int = 0
+    label: str = ""
+    options: dict = field(default_factory=dict)
+
+    def group_key(self):
+        from convcheck.problems.base import FunctionProblem
+        problem_key = id(self.problem) if isinstance(self.problem, FunctionProblem) else self.problem.key
+        return (problem_key, self.method.spec, id(self.method) if _has_callable(self.method) else 0,
+                self.iters, tuple(sorted(self.options.items())))
+
+    def describe(self) -> dict:
+        return {"problem": {"name": self.problem.name, "key": self.problem.key, "dim": self.problem.dim,
+                            "params": _jsonable(self.problem.meta.params)},
+                "method": self.method.to_dict(), "step": self.step.to_dict(),
+                "radius": self.radius.to_dict() if self.radius is not None else None,
+                "x0": self.x0.tolist(), "iters": self.iters, "seed": self.seed, "label": self.label,
+                "options": dict(self.options)}
+
+
+def _has_callable(method) -> bool:
+    return any(callable(v) for v in method.params.values())
+
+
+def _jsonable(params: dict) -> dict:
+    out = {}
+    for k, v in params.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        elif isinstance(v, (np.generic,)):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, seed=0, label="",
+                **options) -> RunConfig:
+    """Validate ``run``'s keywords into a :class:`RunConfig` (raises ConvcheckError on bad input)."""
+    from convcheck import problems as problems_module
+
+    if isinstance(problem, str):
+        problem = problems_module.get(problem)
+    if not hasattr(problem, "value_and_grad") or not hasattr(problem, "meta"):
+        raise InputError(f"problem must be a convcheck Problem or a spec string, got {type(problem).__name__}")
+    method = methods_module.get(method)
+    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
+        raise InputError(f"iters must be a positive whole number of steps, got {iters!r}")
+    iters = int(iters)
+    if x0 is None:
+        x0 = getattr(problem, "default_x0", None)
+        x0 = x0() if callable(x0) else x0
+        if x0 is None:
+            x0 = np.ones(problem.dim)
+    try:
+        x0 = np.array(x0, dtype=np.float64).reshape(-1) if np.ndim(x0) <= 1 else np.array(x0, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"x0 must be a vector of {problem.dim} numbers, got {x0!r}") from None
+    if x0.shape != (problem.dim,):
+        raise InputError(f"x0 must have shape ({problem.dim},) for problem {problem.key}, got shape {x0.shape}")
+    if not np.all(np.isfinite(x0)):
+        raise InputError(f"x0 must be finite, got {x0.tolist()}")
+    if step is None:
+        raise InputError("a step schedule is required (for example step=0.1 or step='power:c=0.1,p=1')")
+    step = _schedule(step, "step")
+    radius = _schedule(radius, "radius") if radius is not None else None
+    if method.uses_radius and radius is None:
+        raise InputError(f"method {method.name!r} needs a radius schedule (for example radius='constant:0.1')")
+    if not method.uses_radius:
+        radius = None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative whole number, got {seed!r}")
+    known = {"max_records", "record_every", "tail", "bound", "record"}
+    unknown = set(options) - known
+    if unknown:
+        raise InputError(f"unknown run option(s) {', '.join(sorted(unknown))}; accepted: {', '.join(sorted(known))}")
+    for name in ("max_records", "tail", "record_every"):
+        value = options.get(name)
+        if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
+            raise InputError(f"{name} must be a positive whole number, got {value!r}")
+    bound = options.get("bound")
+    if bound is not None and not (isinstance(bound, (int, float)) and bound > 0):
+        raise InputError(f"bound must be a positive number, got {bound!r}")
+    _validate_schedule_range(step, iters, "step")
+    if radius is not None:
+        _validate_schedule_range(radius, iters, "radius")
+    return RunConfig(problem, method, x0, iters, step, radius, int(seed), label, options)
+
+
+def _schedule(value, what):
+    if isinstance(value, bool):
+        raise InputError(f"{what} must be a number, a schedule or a spec string, got {value!r}")
+    if isinstance(value, (int, float, np.floating, np.integer)):
+        if not math.isfinite(value) or value < 0:
+            raise InputError(f"{what} must be a finite number >= 0, got {value!r}")
+        return schedules_module.constant(float(value))
+    try:
+        return schedules_module.from_spec(value)
+    except ConvcheckError:
+        raise
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise SpecError(f"cannot read {what} schedule {value!r}: {exc}") from None
+
+
+def _validate_schedule_range(schedule, iters, what):
+    for start in range(1, iters + 1, 1 << 17):
+        ks = np.arange(start, min(iters, start + (1 << 17) - 1) + 1)
+        values = np.asarray(schedule.values(ks), dtype=np.float64)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            k = int(ks[np.argmax(bad)])
+            raise InputError(f"{what} schedule {schedule.spec} gives {values[np.argmax(bad)]!r} at k={k}; "
+                             "values must be finite and >= 0")
+
+
+def run(problem, method, x0=None, iters=1000, step=None, radius=None, backend="numpy", seed=0,
+        progress=False, **options) -> Trace:
+    """Run one configuration; see :func:`sweep` for the recorded quantities.
+
+    Parameters
+    ----------
+    problem : Problem or spec string ("logsum:n=20,seed=0").
+    method : Method or spec string ("sam", "vasso:theta=0.9").
+    x0 : initial point x¹ of shape (n,) (default: the problem's ``default_x0`` or ones).
+    iters : number of steps K (iterates x¹ … x^{K+1}).
+    step, radius : schedules, numbers (constant) or spec strings ("power:c=0.1,p=1").
+    backend : "numpy" or "cupy".  seed : seeds the run's random draws (RSAM, random errors).
+    options : ``max_records``, ``record_every``, ``tail``, ``bound`` (see the module docstring),
+        ``record=False`` to skip per-step scalars (benchmarks).
+    """
+    config = make_config(problem, method, x0, iters, step, radius, seed, **options)
+    return execute([config], backend=backend, progress=progress)[0]
+
+
+def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
+    """Run many configurations; those sharing a problem instance, method and length run batched.
+
+    Each item of ``configs`` is a dict of :func:`run`'s keywords (or a :class:`RunConfig`). Returns
+    one Trace per config, in order. A config that fails validation, or whose batch raises, gets a
+    Trace with status "failed" and the error as its reason (``on_error="raise"`` re-raises instead);
+    the other configurations' results are kept.
+    """
+    prepared: list = []
+    for item in configs:
+        try:
+            prepared.append(item if isinstance(item, RunConfig) else make_config(**item))
+        except ConvcheckError as exc:
+            if on_error == "raise":
+                raise
+            prepared.append(exc)
+        except TypeError as exc:
+            if on_error == "raise":
+                raise InputError(f"bad sweep configuration: {exc}") from None
+            prepared.append(InputError(f"bad sweep configuration: {exc}"))
+    return execute(prepared, backend=backend, progress=progress, on_error=on_error)
+
+
+def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
+    """Run validated configs (errors in the list become failed traces), batched by group."""
+    from .engine import BatchEngine
+
+    backend = get_backend(backend)
+    results: list = [None] * len(configs)
+    groups: dict = {}
+    for index, config in enumerate(configs):
+        if isinstance(config, Exception):
+            results[index] = failed_trace(None, config)
+        else:
+            groups.setdefault(config.group_key(), []).append(index)
+    bar = _progress_bar(sum(configs[g[0]].iters for g in groups.values()), progress)
+    for indices in groups.values():
+        batch = [configs[i] for i in indices]
+        try:
+            traces = BatchEngine(batch, backend, bar).run()
+        except ConvcheckError as exc:
+            if on_error == "raise":
+                raise
+            # isolate the culprit: the group's configurations one by one, each failure recorded alone
+            traces = [_run_alone(config, backend) if len(batch) > 1 else failed_trace(config, exc)
+                      for config in batch]
+        for i, trace in zip(indices, traces):
+            results[i] = trace
+    if bar is not None:
+        bar.close()
+    return results
+
+
+def _run_alone(config: RunConfig, backend) -> Trace:
+    from .engine import BatchEngine
+
+    try:
+        return BatchEngine([config], backend, None).run()[0]
+    except ConvcheckError as exc:
+        return failed_trace(config, exc)
+
+
+def failed_trace(config: Optional[RunConfig], exc: Exception) -> Trace:
+    """A Trace that records a configuration that could not run (status "failed")."""
+    empty = np.zeros(0)
+    dim = config.problem.dim if config is not None else 0
+    meta = config.describe() if config is not None else {}
+    meta.update(versions=library_versions(), error=str(exc), error_type=type(exc).__name__)
+    return Trace(k=empty.astype(np.int64), f=empty, grad_norm=empty, step_norm=empty, step_size=empty,
+                 radius=empty, x_k=empty.astype(np.int64), x=np.zeros((0, dim)), tail_start=0,
+                 status="failed", status_k=None, status_reason=str(exc), metadata=meta)
+
+
+def _progress_bar(total_steps: int, progress) -> Any:
+    if not progress or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # tqdm is a dependency; a broken install only loses the bar
+        return None
+    return tqdm(total=total_steps, unit="step", desc="convcheck", leave=False)
+
+
+def tail_length(batch_size: int, dim: int, requested: Optional[int]) -> int:
+    if requested is not None:
+        return int(requested)
+    return int(max(64, min(MAX_TAIL, TAIL_BUDGET_FLOATS // max(1, batch_size * dim))))
+
+
+def checkpoint_steps(iters: int) -> np.ndarray:
+    """Log-spaced iteration numbers in [1, iters+1] (always including 1 and iters+1)."""
+    last = iters + 1
+    count = max(2, int(math.ceil(CHECKPOINTS_PER_DECADE * math.log10(last))) + 1)
+    ks = np.unique(np.round(np.logspace(0, math.log10(last), count)).astype(np.int64))
+    return np.unique(np.concatenate([[1], ks, [last]]))
+
+
+def now() -> float:
+    return time.perf_counter()
