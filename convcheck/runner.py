@@ -14,9 +14,12 @@ random draws come from one ``numpy.random.default_rng(seed)`` per run, drawn on 
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -35,6 +38,7 @@ TAIL_BUDGET_FLOATS = 2 ** 24          # ring buffer cap: B * tail * n floats (12
 MAX_TAIL = 4096
 CHECKPOINTS_PER_DECADE = 16
 CHUNK_STEPS = 256
+MIN_SHARD = 32                        # fewest runs per CPU shard worth a thread
 
 
 @dataclass
@@ -204,8 +208,6 @@ def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
 
 def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
     """Run validated configs (errors in the list become failed traces), batched by group."""
-    from .engine import BatchEngine
-
     backend = get_backend(backend)
     results: list = [None] * len(configs)
     groups: dict = {}
@@ -218,7 +220,7 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
     for indices in groups.values():
         batch = [configs[i] for i in indices]
         try:
-            traces = BatchEngine(batch, backend, bar).run()
+            traces = run_group(batch, backend, bar)
         except ConvcheckError as exc:
             if on_error == "raise":
                 raise
@@ -232,11 +234,43 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
     return results
 
 
-def _run_alone(config: RunConfig, backend) -> Trace:
+def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> list:
+    """Run one group of compatible configurations, sharded across CPU cores.
+
+    NumPy's elementwise ufuncs are single-threaded and release the GIL, so on a CPU the batch is
+    split into up to ``threads`` shards (default: one per core, at least MIN_SHARD runs each), each
+    advanced by its own BatchEngine in a thread, with BLAS limited to one thread per shard (nested
+    BLAS threads oversubscribe the cores and were measured several times slower). Results do not
+    depend on the sharding beyond BLAS round-off; repeated runs are bitwise identical.
+    """
     from .engine import BatchEngine
 
+    if threads is None:
+        threads = os.cpu_count() or 1
+    shards = 1 if backend.name != "numpy" else max(1, min(threads, len(batch) // MIN_SHARD))
+    if shards == 1:
+        with _blas_threads(1 if backend.name == "numpy" else None):
+            return BatchEngine(batch, backend, bar).run()
+    bounds = np.linspace(0, len(batch), shards + 1).astype(int)
+    parts = [batch[bounds[i]:bounds[i + 1]] for i in range(shards)]
+    with _blas_threads(1), ThreadPoolExecutor(max_workers=shards) as pool:
+        results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
+    return [trace for part in results for trace in part]
+
+
+def _blas_threads(limit):
+    if limit is None:
+        return contextlib.nullcontext()
     try:
-        return BatchEngine([config], backend, None).run()[0]
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # declared dependency; without it BLAS keeps its own threading
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=limit, user_api="blas")
+
+
+def _run_alone(config: RunConfig, backend) -> Trace:
+    try:
+        return run_group([config], backend)[0]
     except ConvcheckError as exc:
         return failed_trace(config, exc)
 

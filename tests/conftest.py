@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 
-from convcheck.backend import cupy_available
 from convcheck.problems.base import Meta, MinimizerSet, Problem
 
 
@@ -54,5 +53,3 @@ def quadratic():
 def logsum():
     return LocalLogsum()
 
-
-gpu = pytest.mark.skipif(not cupy_available(), reason="needs CuPy and a CUDA device")

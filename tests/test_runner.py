@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from convcheck import run, schedules, sweep
+from convcheck.backend import cupy_available
 from convcheck.errors import InputError, TraceFileError
 from convcheck.trace import Trace
 
@@ -165,3 +166,17 @@ def test_exception_in_one_batched_config_keeps_the_others(quadratic):
     traces = sweep([dict(good, radius=100.0), dict(good, radius=0.01)])
     assert traces[0].status == "completed"
     assert traces[1].status == "failed" and "longer than" in traces[1].status_reason
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not cupy_available(), reason="needs CuPy and a CUDA device")
+def test_cupy_backend_agrees_with_numpy(logsum):
+    """The same sweep on CuPy and NumPy agrees to 1e-10 relative (needs CuPy and a CUDA device)."""
+    configs = [dict(problem=logsum, method=m, x0=logsum.x_star + 0.3, iters=500, step=0.1, radius=0.05, seed=1)
+               for m in ("sam", "usam", "vasso", "rsam", "igd:error=random")]
+    on_gpu = sweep(configs, backend="cupy", on_error="raise")
+    on_cpu = sweep(configs, backend="numpy", on_error="raise")
+    for gpu_trace, cpu_trace in zip(on_gpu, on_cpu):
+        assert gpu_trace.metadata["backend"] == "cupy"
+        assert_allclose(gpu_trace.x, cpu_trace.x, rtol=1e-10, atol=1e-12)
+        assert_allclose(gpu_trace.f, cpu_trace.f, rtol=1e-10, atol=1e-12)
