@@ -15,6 +15,7 @@ nesting depth are limited.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Mapping
 
 import sympy as sp
@@ -66,7 +67,9 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
     if "__" in source:
         raise ExpressionError(f"expression {source!r} contains a dunder name ('__'), which is refused")
     try:
-        tree = ast.parse(source, mode="eval")
+        with warnings.catch_warnings():  # ast warns on odd literals such as "1e"; we refuse them anyway
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise ExpressionError(f"cannot parse expression {source!r}: {getattr(exc, 'msg', exc)}") from None
     builder = _Builder(source, symbols)
