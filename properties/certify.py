@@ -1,0 +1,161 @@
+"""Certify the five convergence properties P1–P5 (paper, Table 1) from one finite run.
+
+``certify(trace_or_iterates, problem, **options) -> Certificate``
+
+Method (quoted in the README)
+-----------------------------
+1. **Data.** A :class:`~convcheck.trace.Trace` gives per-step f(x^k), ‖∇f(x^k)‖, ‖x^{k+1} − x^k‖
+   and the kept iterates (log-spaced checkpoints plus a contiguous tail window). A plain (K, n) array
+   is reduced to the same layout (f and ∇f evaluated through ``problem``; ``checkpoints`` log-spaced
+   iterates plus the last ``tail_window``), so a sequence gives the same verdicts either way.
+2. **Scales.** X = the largest distance of a kept iterate from the first;
+   F = max f − min f. Round-off floors: for ‖∇f‖ at a point c, ``round_off_factor``·(the change of the
+   exact gradient when c moves by √n·ε·max(‖c‖, X)); for x, ``round_off_factor``·ε·√n·
+   (‖x^K‖ + X); for f, ``round_off_factor``·ε·(max|f| on the tail + F). A value at its floor counts as
+   zero. Every threshold is a ratio or a log slope, so the verdicts are unchanged by f -> c·f (c > 0)
+   and by x -> s·x + a applied to iterates and problem alike.
+3. **Tail trends** (:mod:`.rates`): per geometric window W_j = (K/2^j, K/2^(j−1)] the max and min of
+   ‖∇f‖ and the oscillation of f; only the newest ``tail_windows`` windows decide.
+4. **Iterates** (:mod:`.accumulation`): escape/boundedness, convergence (remaining path length or
+   coarse Cauchy radii), cycles of period p ≥ 2; the accumulation-point candidates are the limit
+   (converging run), the p cycle points, or a farthest-point sample of the tail (continua), and the
+   exact gradient is evaluated at each, with its own floor.
+5. **Verdicts.**
+   P1: window minima of ‖∇f‖ tend to 0 (holds) / level off or grow (fails).
+   P3: the same for the window maxima.
+   P2: no accumulation point because the run escapes (holds vacuously; escape is read from the trend
+   of ‖x^k − x¹‖, which no finite run proves); all candidates stationary — at their floor, or the
+   gradient trend tends to 0 on a bounded run (holds); a candidate provably non-stationary (its
+   gradient exceeds the floor by more than the gradient change within its uncertainty radius) or
+   limsup ‖∇f‖ > 0 on a bounded run (fails).
+   P4: f(x^k) converges (window oscillation of f summable) and a stationary accumulation point exists
+   (holds); f keeps oscillating, the run escapes (no accumulation point), or no accumulation point is
+   stationary (fails).
+   P5: the iterates converge and their limit is stationary (holds); they do not converge, or converge
+   to a non-stationary point (fails).
+   A "stationary" trace (exact zero gradient, finite termination) satisfies all five trivially. A
+   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part.
+6. **Implications** P5 ⇒ P3 ⇒ P2, P5 ⇒ P4, P3 ⇒ P1, P2 ⇒ P1 (bounded) are propagated
+   (:func:`.verdict.enforce_implications`); a contradiction raises :class:`InconsistentVerdicts`
+   (``on_inconsistency="record"`` keeps it in ``cert.consistency`` instead).
+7. **Rates.** For each property that holds: linear factor or power exponent with R² (:func:`.rates.fit_rate`)
+   of ‖∇f‖ (P2, P3), its window minima (P1), |f(x^k) − f(x^K)| (P4) and ‖x^k − x^K‖ (P5), the last
+   two fitted only for k ≤ K/8 so that using the last iterate as the limit biases them little.
+
+Every inconclusive verdict says how much longer a run would decide it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from convcheck.errors import InputError, unknown_name
+
+from . import decide
+from .accumulation import Iterates
+from .rates import EPS
+from .verdict import Certificate
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "tail_windows": 5,        # newest geometric windows that decide (k from K/32 to K)
+    "max_windows": 16,        # windows scanned at all
+    "r2_min": 0.9,            # power-law fit quality needed to call a decrease "to zero"
+    "beta_min": 0.05,         # smallest power-law decay exponent read as "to zero"
+    "beta_sum": 0.25,         # decay exponent needed to call a window sum (remaining length) finite
+    "beta_flat": 0.03,        # |local exponent| below which a quantity has levelled off
+    "significance": 10.0,     # a value above significance × floor is not round-off
+    "round_off_factor": 100.0,  # floors are this many times the estimated round-off
+    "period_tol": 1e-3,       # cycle: max ‖x^{k+p} − x^k‖ ≤ period_tol × tail diameter
+    "period_points": 512,     # newest tail iterates scanned for a cycle
+    "max_period": 128,        # longest period searched
+    "tail_consistency": 10.0,  # converging: tail diameter ≤ this × (last Cauchy radius + remaining)
+    "candidates": 64,         # tail samples standing for a continuum of accumulation points
+    "tail_window": 2048,      # plain arrays: contiguous tail kept
+    "checkpoints": 128,       # plain arrays: log-spaced iterates kept before the tail
+    "on_inconsistency": "raise",  # or "record"
+}
+
+
+def certify(trace_or_iterates, problem, **options) -> Certificate:
+    """Certify P1–P5 for a run.
+
+    Parameters
+    ----------
+    trace_or_iterates : :class:`~convcheck.trace.Trace`, or an array of shape (K, n) holding the
+        consecutive iterates x¹, …, x^K of any sequence.
+    problem : the :class:`~convcheck.problems.base.Problem` (f and ∇f are evaluated through it; its
+        metadata is not used to decide).
+    **options : thresholds, see :data:`DEFAULT_OPTIONS` (documented in the module docstring).
+
+    Returns
+    -------
+    Certificate
+        ``cert["P3"].status`` in {"holds", "fails", "inconclusive"}, ``.reason``, ``.evidence``, ``.rate``.
+    """
+    opts = dict(DEFAULT_OPTIONS)
+    for key, value in options.items():
+        if key not in DEFAULT_OPTIONS:
+            raise unknown_name("certify option", key, DEFAULT_OPTIONS)
+        opts[key] = value
+    if opts["on_inconsistency"] not in ("raise", "record"):
+        raise InputError(f"on_inconsistency={opts['on_inconsistency']!r}; accepted: 'raise', 'record'")
+    run = _from_trace(trace_or_iterates, problem) if _is_trace(trace_or_iterates) \
+        else _from_array(trace_or_iterates, problem, opts)
+    return decide.decide(run, problem, opts)
+
+
+def _is_trace(obj) -> bool:
+    return all(hasattr(obj, name) for name in ("grad_norm", "x_k", "tail_start", "status"))
+
+
+def _from_trace(trace, problem) -> dict:
+    x = np.asarray(trace.x, dtype=float)
+    if x.ndim != 2 or x.shape[1] != problem.dim:
+        raise InputError(f"trace iterates have shape {x.shape}; problem {problem.name!r} needs (m, {problem.dim})")
+    if len(trace.k) == 0 or len(x) == 0:
+        raise InputError("the trace holds no iterates; certify needs at least one recorded step")
+    order = np.argsort(trace.x_k, kind="stable")
+    if not np.all(order == np.arange(len(order))):
+        raise InputError("trace iterates are not sorted by iteration number (corrupt trace)")
+    return {"k": np.asarray(trace.k, dtype=np.int64), "f": np.asarray(trace.f, float),
+            "g": np.asarray(trace.grad_norm, float), "step": np.asarray(trace.step_norm, float),
+            "record_every": int(trace.record_every or 1),
+            "iterates": Iterates(np.asarray(trace.x_k, np.int64), x, int(trace.tail_start)),
+            "status": trace.status, "status_k": trace.status_k, "source": "trace"}
+
+
+def _from_array(X, problem, opts) -> dict:
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[1] != problem.dim or X.shape[0] < 1:
+        raise InputError(f"iterates must have shape (K, {problem.dim}) with K ≥ 1 for problem "
+                         f"{problem.name!r}; got {X.shape}")
+    status, status_k = "completed", None
+    finite_rows = np.all(np.isfinite(X), axis=1)
+    if not finite_rows.all():
+        first_bad = int(np.argmin(finite_rows))
+        if first_bad == 0:
+            raise InputError("the first iterate is not finite; nothing to certify")
+        X, status, status_k = X[:first_bad], "diverged", first_bad + 1
+    K = len(X)
+    f = np.empty(K)
+    g = np.empty(K)
+    chunk = 65536
+    for a in range(0, K, chunk):
+        fv, gv = problem.value_and_grad(problem.xp.asarray(X[a:a + chunk]))
+        f[a:a + chunk] = problem.backend.to_host(fv)
+        g[a:a + chunk] = np.linalg.norm(problem.backend.to_host(gv), axis=-1)
+    step = np.full(K, np.nan)
+    step[:-1] = np.linalg.norm(np.diff(X, axis=0), axis=-1)
+    if status == "completed" and not (np.all(np.isfinite(f)) and np.all(np.isfinite(g))):
+        status, status_k = "diverged", int(np.argmin(np.isfinite(f) & np.isfinite(g))) + 1
+    W = min(K, int(opts["tail_window"]))
+    marks = np.unique(np.round(np.geomspace(1, K, int(opts["checkpoints"]))).astype(np.int64)) - 1
+    marks = marks[marks < K - W]
+    keep = np.concatenate([marks, np.arange(K - W, K)])
+    return {"k": np.arange(1, K + 1, dtype=np.int64), "f": f, "g": g, "step": step, "record_every": 1,
+            "iterates": Iterates(keep + 1, X[keep], len(marks)), "status": status, "status_k": status_k,
+            "source": "array"}
+
+
+__all__ = ["certify", "DEFAULT_OPTIONS", "EPS"]

@@ -1,0 +1,230 @@
+"""The five decisions, from a normalized run (see :mod:`.certify` for the method)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .accumulation import (boundedness, convergence, detect_cycle, farthest_point_sample,
+                           gradient_change_bound, gradient_floor, _grad)
+from .rates import EPS, fit_rate, geometric_windows, liminf_test, limit_test, window_stat
+from .verdict import Certificate, InconsistentVerdicts, Verdict, enforce_implications
+
+LONGER = "a longer run (about 16× the iterations) would decide"
+
+
+def decide(run: dict, problem, opts: dict) -> Certificate:
+    """Build the certificate of a run normalized by :func:`.certify.certify`."""
+    it = run["iterates"]
+    k, f, g, step = run["k"], run["f"], run["g"], run["step"]
+    n = it.x.shape[1]
+    k_last = int(max(k[-1], it.k[-1]))
+    x_last = it.x[-1]
+    kf = k.astype(float)
+
+    finite_g = g[np.isfinite(g)]
+    grad_scale = float(finite_g.max()) if finite_g.size else 0.0
+    x_scale = float(np.max(np.linalg.norm(it.x - it.x[0], axis=-1)))
+    x_scale = x_scale if x_scale > 0 else max(float(np.linalg.norm(x_last)), 1.0)
+    finite_f = f[np.isfinite(f)]
+    f_spread = float(np.ptp(finite_f)) if finite_f.size else 0.0
+    tail_f = finite_f[-max(len(finite_f) // 2, 1):] if finite_f.size else np.zeros(1)
+    floor_x = opts["round_off_factor"] * EPS * np.sqrt(n) * (float(np.linalg.norm(x_last)) + x_scale)
+    # f is resolved to ε·|f|, and moving x by its own resolution changes f by about ‖∇f‖·X·ε.
+    floor_f = opts["round_off_factor"] * EPS * (float(np.max(np.abs(tail_f))) + f_spread + grad_scale * x_scale)
+
+    windows = geometric_windows(k_last, float(min(k[0], it.k[0])), int(opts["max_windows"]))
+    evidence = {"run": {"source": run["source"], "status": run["status"], "status_k": run["status_k"],
+                        "k_last": k_last, "dim": n, "scalar_records": int(len(k)),
+                        "record_every": run["record_every"], "kept_iterates": int(len(it.k)),
+                        "tail_window": [int(it.k[it.tail_start]), int(it.k[-1])] if it.tail_start < len(it.k) else None},
+                "scales": {"grad_max": grad_scale, "x_extent": x_scale, "f_spread": f_spread,
+                           "floor_x": floor_x, "floor_f": floor_f},
+                "windows": [[lo, hi] for lo, hi in windows]}
+
+    if run["status"] == "stationary":
+        return _finite_termination(run, problem, evidence, opts, grad_scale, x_scale)
+
+    bounded = boundedness(it, windows, opts)
+    if run["status"] == "diverged" and bounded["status"] not in ("escaping", "unbounded"):
+        bounded = {**bounded, "status": "unbounded",
+                   "note": f"the run diverged at k = {run['status_k']} (non-finite values or iterates beyond the bound)"}
+    cycle = detect_cycle(it.tail, floor_x, opts)
+    conv = convergence(it, k, step, run["record_every"], windows, floor_x, bounded, cycle, opts)
+
+    # ------------------------------------------------ accumulation-point candidates
+    if conv.status == "converges":
+        kind, points, radius = "limit", x_last[None, :], conv.radius
+    elif conv.cycle:
+        kind, points, radius = "cycle", cycle["points"], max(cycle["return_gap"], floor_x)
+    elif bounded["status"] == "escaping":
+        kind, points, radius = "none", np.zeros((0, n)), None
+    else:
+        recent = it.tail[-max(len(it.tail) // 2, 1):]
+        kind, points, radius = "tail sample", recent[farthest_point_sample(recent, int(opts["candidates"]))], None
+    probe = np.vstack([points, x_last[None, :]])
+    probe_grad = _grad(problem, probe)
+    probe_gnorm = np.linalg.norm(probe_grad, axis=-1)
+    probe_floor = gradient_floor(problem, probe, x_scale, opts)
+    floor_g = float(np.max(probe_floor))
+    cand_g, cand_floor = probe_gnorm[:-1], probe_floor[:-1]
+    if radius is not None and len(points):
+        change = gradient_change_bound(problem, points, probe_grad[:-1], radius)
+    else:
+        change = np.zeros(len(points))
+    evidence["scales"]["floor_grad"] = floor_g
+    candidates = {"kind": kind, "count": int(len(points)), "radius": radius,
+                  "grad_norm": cand_g.tolist(), "grad_floor": cand_floor.tolist(),
+                  "grad_change_within_radius": change.tolist()}
+    if len(points) and n <= 10:
+        candidates["points"] = points.tolist()
+    evidence.update(boundedness=bounded, cycle=_cycle_evidence(cycle), convergence=conv.evidence,
+                    candidates=candidates)
+
+    # ------------------------------------------------ gradient trends
+    gmax, pos = window_stat(kf, g, windows, np.max)
+    gmin, _ = window_stat(kf, g, windows, np.min)
+    trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window")
+    trend_min = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window")
+    is_bounded = bounded["status"] == "bounded" or conv.status == "converges" or conv.cycle
+    grad_rate = fit_rate(kf, g, floor_g)
+
+    verdicts = {}
+    verdicts["P1"] = _from_trend(trend_min, "liminf ‖∇f(x^k)‖ = 0", "the gradient norm's lower envelope",
+                                 rate=_window_rate(pos, gmin, floor_g))
+    verdicts["P3"] = _from_trend(trend_max, "lim ‖∇f(x^k)‖ = 0", "the gradient norm", rate=grad_rate)
+
+    # ------------------------------------------------ P2
+    stationary = (cand_g + change <= cand_floor)
+    nonstationary = (cand_g - change > opts["significance"] * cand_floor)
+    p2_ev = {"candidates": candidates, "bounded": bounded["status"], "gradient_trend": trend_max.to_dict()}
+    if kind == "none":
+        p2 = Verdict("holds", "no accumulation point: " + bounded["note"] + "; so P2 holds vacuously "
+                     "(escape is inferred from the trend, a finite run cannot prove it)", p2_ev)
+    elif kind in ("limit", "cycle") and np.all(stationary | (trend_max.status == "zero")):
+        p2 = Verdict("holds", f"every accumulation point ({_kind_text(kind, len(points))}) is stationary: "
+                     + (f"‖∇f‖ ≤ {np.max(cand_g):.3g} at the candidates, within their round-off floor"
+                        if np.all(stationary) else trend_max.note), p2_ev, rate=grad_rate)
+    elif kind in ("limit", "cycle") and np.any(nonstationary) and trend_max.status != "zero":
+        worst = int(np.argmax(cand_g - change))
+        p2 = Verdict("fails", f"a non-stationary accumulation point ({_kind_text(kind, len(points))}): "
+                     f"‖∇f‖ = {cand_g[worst]:.3g} there, {cand_g[worst] / cand_floor[worst]:.3g}× its floor, "
+                     "more than the gradient can change within the estimate's radius", p2_ev)
+    elif kind == "tail sample" and (np.all(cand_g <= cand_floor) or (trend_max.status == "zero" and is_bounded)):
+        p2 = Verdict("holds", "the tail samples standing for the accumulation set all have vanishing "
+                     f"gradient ({trend_max.note}) and the run is bounded", p2_ev, rate=grad_rate)
+    elif kind == "tail sample" and trend_max.status == "positive" and is_bounded:
+        p2 = Verdict("fails", f"the run is bounded and limsup ‖∇f‖ > 0 ({trend_max.note}); the tail sample "
+                     f"reaches ‖∇f‖ = {np.max(cand_g):.3g}, so some accumulation point is not stationary", p2_ev)
+    else:
+        p2 = Verdict("inconclusive", "stationarity of the accumulation points is undecided "
+                     f"({_kind_text(kind, len(points))}, {bounded['status']} run; {trend_max.note})", p2_ev)
+        if "longer run" not in p2.reason:
+            p2.reason += "; " + LONGER
+    verdicts["P2"] = p2
+
+    # ------------------------------------------------ P4
+    fosc, fpos = window_stat(kf, f, windows, np.ptp)
+    f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window")
+    f_limit = float(f[np.isfinite(f)][-1]) if np.isfinite(f).any() else float("nan")
+    p4_ev = {"f_test": f_test.to_dict(), "f_limit_estimate": f_limit, "candidates_kind": kind}
+    has_stationary = p2.status == "holds" and kind != "none" or bool(np.any(stationary))
+    if kind in ("limit", "cycle") and len(points):
+        p4_ev["f_at_candidates"] = _host(problem.f(problem.xp.asarray(points))).tolist()
+    no_stationary = (kind in ("limit", "cycle") and bool(np.all(nonstationary)) and trend_max.status != "zero") \
+        or (verdicts["P1"].status == "fails" and is_bounded)
+    if run["status"] == "diverged":
+        p4 = Verdict("fails", f"the run diverged at k = {run['status_k']}: f(x^k) has no limit at an "
+                     "accumulation point", p4_ev)
+    elif kind == "none":
+        p4 = Verdict("fails", "there is no accumulation point (" + bounded["note"] + "), so f(x^k) cannot "
+                     "converge to f at a stationary accumulation point", p4_ev)
+    elif f_test.status == "positive":
+        p4 = Verdict("fails", f"f(x^k) does not converge: {f_test.note}", p4_ev)
+    elif no_stationary:
+        p4 = Verdict("fails", "no accumulation point is stationary "
+                     f"({_kind_text(kind, len(points))}), so f(x^k) cannot tend to a stationary value", p4_ev)
+    elif f_test.status == "zero" and has_stationary:
+        rate = fit_rate(kf, np.abs(f - f_limit), floor_f, k_max=k_last / 8)
+        p4 = Verdict("holds", f"f(x^k) converges ({f_test.note}) to {f_limit:.6g}, the value at a stationary "
+                     "accumulation point", p4_ev, rate=rate)
+    else:
+        p4 = Verdict("inconclusive", f"undecided whether f(x^k) tends to a stationary value ({f_test.note}; "
+                     f"P2 {p2.status})", p4_ev)
+        if "longer run" not in p4.reason:
+            p4.reason += "; " + LONGER
+    verdicts["P4"] = p4
+
+    # ------------------------------------------------ P5
+    p5_ev = {"convergence": conv.status, "radius": conv.radius, "limit_grad_norm": float(probe_gnorm[-1])}
+    if run["status"] == "diverged":
+        p5 = Verdict("fails", f"the run diverged at k = {run['status_k']}, so the iterates do not converge", p5_ev)
+    elif conv.status == "does not converge":
+        p5 = Verdict("fails", conv.note, p5_ev)
+    elif conv.status == "converges" and p2.status == "holds":
+        dist = np.linalg.norm(it.x - x_last, axis=-1)
+        p5 = Verdict("holds", f"{conv.note}, and the limit is stationary (‖∇f‖ = {cand_g[0]:.3g} at x^K)",
+                     p5_ev, rate=fit_rate(it.k.astype(float), dist, floor_x, k_max=k_last / 8))
+    elif conv.status == "converges" and p2.status == "fails":
+        p5 = Verdict("fails", f"{conv.note}, but the limit is not stationary (‖∇f‖ = {cand_g[0]:.3g})", p5_ev)
+    else:
+        p5 = Verdict("inconclusive", conv.note if conv.status == "unknown" else
+                     f"{conv.note}; stationarity of the limit undecided", p5_ev)
+        if "longer run" not in p5.reason:
+            p5.reason += "; " + LONGER
+    verdicts["P5"] = p5
+    verdicts = {key: verdicts[key] for key in ("P1", "P2", "P3", "P4", "P5")}
+    return _finish(verdicts, evidence, opts, is_bounded)
+
+
+def _from_trend(test, statement: str, what: str, rate) -> Verdict:
+    ev = {"trend": test.to_dict()}
+    if test.status == "zero":
+        return Verdict("holds", f"{statement}: {test.note}", ev, rate=rate)
+    if test.status == "positive":
+        return Verdict("fails", f"{statement} fails: {test.note}", ev)
+    return Verdict("inconclusive", f"{what} is undecided: {test.note}", ev)
+
+
+def _window_rate(pos, values, floor):
+    ok = np.isfinite(values) & (values > 10 * floor)
+    if np.count_nonzero(ok) < 3:
+        return None
+    lk, lv = np.log(pos[ok]), np.log(values[ok])
+    slope, _ = np.polyfit(lk, lv, 1)
+    resid = lv - np.polyval([slope, _], lk)
+    total = np.sum((lv - lv.mean()) ** 2)
+    r2 = 1.0 if total <= 1e-300 else 1.0 - float(np.sum(resid ** 2) / total)
+    return {"model": "power", "exponent": float(-slope), "r2": r2, "of": "window minima of ‖∇f‖"}
+
+
+def _kind_text(kind: str, count: int) -> str:
+    return {"limit": "the limit of the iterates", "cycle": f"a cycle of period {count}",
+            "tail sample": f"{count} tail samples of the accumulation set",
+            "none": "no accumulation point"}[kind]
+
+
+def _cycle_evidence(cycle):
+    if cycle is None:
+        return None
+    return {k: v for k, v in cycle.items() if k != "points"}
+
+
+def _host(a) -> np.ndarray:
+    return np.asarray(a.get() if hasattr(a, "get") else a, dtype=float)
+
+
+def _finite_termination(run, problem, evidence, opts, grad_scale, x_scale) -> Certificate:
+    x_last = run["iterates"].x[-1][None, :]
+    g_last = float(np.linalg.norm(_grad(problem, x_last)))
+    ev = {"status_k": run["status_k"], "grad_norm_at_last": g_last}
+    reason = (f"finite termination: the run stopped at k = {run['status_k']} on an exact stationary point "
+              f"(‖∇f‖ = {g_last:.3g}), so the sequence is eventually constant and P1–P5 hold trivially")
+    verdicts = {key: Verdict("holds", reason, dict(ev)) for key in ("P1", "P2", "P3", "P4", "P5")}
+    return _finish(verdicts, evidence, opts, True)
+
+
+def _finish(verdicts, evidence, opts, bounded) -> Certificate:
+    consistency = enforce_implications(verdicts, bounded)
+    if not consistency["ok"] and opts["on_inconsistency"] == "raise":
+        raise InconsistentVerdicts("certificate violates " + "; ".join(consistency["violations"])
+                                   + " (a bug in convcheck.properties; pass on_inconsistency='record' to inspect)")
+    return Certificate(verdicts, evidence, consistency, dict(opts))

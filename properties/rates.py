@@ -1,0 +1,259 @@
+"""Tail analysis on geometric windows: does a positive quantity tend to zero, and how fast.
+
+Every verdict of :mod:`convcheck.properties` is decided from the tail of the run, seen through
+geometric windows of the iteration counter: with K the last iteration,
+
+    W_j = (K / 2^j, K / 2^(j-1)],   j = 1 (the newest window), 2, 3, ...
+
+A statistic of a per-step quantity (its maximum, minimum, sum, ...) is taken on each window. A long
+transient only affects the old windows, which are ignored beyond the last ``tail_windows`` of them.
+
+:func:`limit_test` reads such a window sequence s_j (oldest first) and answers one of
+
+- ``"zero"``: s_j tends to 0. Either the newest window is at the round-off ``floor`` (a value there
+  counts as zero), or log s_j fits a decreasing straight line in log k (a power law k^β, R² at least
+  ``r2_min``, β at most ``-beta_min``) that does not flatten on the newest windows (a local slope of
+  at most half the fitted one would reveal s → c > 0). With ``summable=True`` the exponent must also be
+  at most ``-beta_sum``, so that the sum of the future window values (the remaining length
+  s_1·2^β/(1 − 2^β)) is finite with a margin; a linear rate q^k decays faster than any power and passes.
+- ``"positive"``: s_j stays well above the floor (``significance``×floor) and either has levelled off
+  (the local power-law slope on the newest three windows is within ±``beta_flat`` of 0, so at the
+  present pace it would take more than a 2^(1/beta_flat)-fold longer run to halve it) or grows.
+- ``"unknown"``: anything else (still decreasing too slowly, irregular, too few windows); the note
+  says how much longer a run would have to be to decide.
+
+The rates reported for properties that hold come from :func:`fit_rate`: least squares of log v
+against k (linear rate, factor q = e^slope) and against log k (power law, exponent −slope) on the
+last geometric stretch of samples above the floor; the better R² wins.
+
+Everything here is invariant under v -> c·v and k-independent rescalings of v (only ratios and log
+slopes are used), which is what makes the certificates invariant to scaling f and x.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+def geometric_windows(k_last: float, k_first: float, count: int) -> list[tuple[float, float]]:
+    """Windows (K/2^j, K/2^(j-1)] for j = count..1, oldest first, dropping those before ``k_first``."""
+    windows = []
+    for j in range(count, 0, -1):
+        lo, hi = k_last / 2.0 ** j, k_last / 2.0 ** (j - 1)
+        if hi >= k_first:
+            windows.append((lo, hi))
+    return windows
+
+
+def window_stat(k: np.ndarray, values: np.ndarray, windows, reducer: Callable) -> tuple[np.ndarray, np.ndarray]:
+    """``reducer`` of the finite ``values`` whose ``k`` lies in each window.
+
+    Returns (stats, positions): NaN where a window holds no finite value; positions are the geometric
+    window centres √(lo·hi). ``k`` must be sorted (binary search keeps this O(windows·log m)).
+    """
+    stats = np.full(len(windows), np.nan)
+    positions = np.array([np.sqrt(max(lo, 0.5) * hi) for lo, hi in windows])
+    for i, (lo, hi) in enumerate(windows):
+        a, b = np.searchsorted(k, lo, side="right"), np.searchsorted(k, hi, side="right")
+        chunk = values[a:b]
+        chunk = chunk[np.isfinite(chunk)]
+        if chunk.size:
+            stats[i] = reducer(chunk)
+    return stats, positions
+
+
+@dataclass
+class LimitTest:
+    """Outcome of :func:`limit_test` (see the module docstring)."""
+
+    status: str
+    note: str
+    last: float = float("nan")
+    floor: float = 0.0
+    exponent: float = float("nan")
+    local_exponent: float = float("nan")
+    r2: float = float("nan")
+    remaining: float = float("inf")
+    longer_factor: Optional[float] = None
+    values: list = field(default_factory=list)
+    positions: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "note": self.note, "last": self.last, "floor": self.floor,
+                "power_exponent": self.exponent, "local_exponent": self.local_exponent, "r2": self.r2,
+                "remaining_sum": self.remaining, "windows_k": self.positions, "window_values": self.values}
+
+
+def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Least squares y ≈ a + b x; returns (a, b, R²) with R² = 1 when y is exactly constant."""
+    b, a = np.polyfit(x, y, 1)
+    total = float(np.sum((y - y.mean()) ** 2))
+    resid = float(np.sum((y - (a + b * x)) ** 2))
+    r2 = 1.0 if total <= 1e-300 else 1.0 - resid / total
+    return float(a), float(b), r2
+
+
+def _times(value: float, floor: float) -> str:
+    if floor > 0 and value > 0 and np.log10(value) - np.log10(floor) < 300:
+        return f"{value / floor:.3g}×"
+    return "far above"
+
+
+def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
+               summable: bool = False, what: str = "the quantity") -> LimitTest:
+    """Decide whether the window statistics ``values`` (oldest first) tend to zero.
+
+    Parameters
+    ----------
+    positions : window centres in k.
+    values : non-negative window statistics (NaN windows are skipped).
+    floor : round-off floor; a newest value at or below it counts as zero.
+    options : thresholds ``tail_windows``, ``r2_min``, ``beta_min``, ``beta_sum``, ``beta_flat``.
+    summable : also require a summable decay (power exponent at most ``-beta_sum``).
+    what : the quantity's name for the note.
+    """
+    ok = np.isfinite(values)
+    pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
+    m = int(options["tail_windows"])
+    pos, val = pos[-m:], val[-m:]
+    out = LimitTest("unknown", "", floor=float(floor), values=val.tolist(), positions=pos.tolist())
+    if val.size == 0:
+        out.note = f"no finite value of {what} in the tail; a longer run with finite values would decide"
+        return out
+    out.last = float(val[-1])
+    if val.size < 3:
+        out.longer_factor = 2.0 ** (3 - val.size + 2)
+        out.note = (f"only {val.size} geometric window(s) of {what}; a longer run (about "
+                    f"{out.longer_factor:.0f}× the iterations) would decide")
+        return out
+    growing = bool(np.all(np.diff(val[-3:]) > 0) and val[-1] >= 10.0 * val[-3])
+    if val[-1] <= floor and not growing:   # a floor is a level, not a stage of steady growth
+        out.status, out.remaining = "zero", float(floor)
+        out.note = f"{what} is at the round-off floor ({val[-1]:.3g} ≤ {floor:.3g}) over the newest window"
+        return out
+    tiny = max(float(floor), float(np.max(val)) * 1e-300, 1e-300)
+    logv, logk = np.log(np.maximum(val, tiny)), np.log(pos)
+    _, beta, r2 = _line_fit(logk, logv)
+    _, beta_local, _ = _line_fit(logk[-3:], logv[-3:])
+    out.exponent, out.local_exponent, out.r2 = beta, beta_local, r2
+    decreasing = beta <= -options["beta_min"] and beta_local <= -options["beta_min"]
+    not_flattening = beta_local <= 0.5 * beta
+    rate_ok = (not summable) or (beta <= -options["beta_sum"] and beta_local <= -options["beta_sum"])
+    if decreasing and not_flattening and r2 >= options["r2_min"] and rate_ok:
+        ratio = 2.0 ** max(beta, beta_local)
+        out.status, out.remaining = "zero", float(val[-1] * ratio / (1.0 - ratio))
+        out.note = (f"{what} decreases as a power law k^{beta:.3g} (R² = {r2:.3f}) over the last "
+                    f"{val.size} geometric windows without levelling off")
+        return out
+    # Faster than any power: log v linear in k (a linear rate), or a log-log slope that steepens.
+    _, slope_k, r2_lin = _line_fit(pos / pos[-1], logv)
+    monotone = bool(np.all(np.diff(logv) < 0))
+    accelerating = beta <= -options["beta_sum"] and beta_local <= beta
+    if monotone and decreasing and (accelerating or (slope_k < 0 and r2_lin >= options["r2_min"])):
+        ratio = 2.0 ** beta_local
+        out.status, out.remaining, out.r2 = "zero", float(val[-1] * ratio / (1.0 - ratio)), max(r2, r2_lin)
+        out.note = (f"{what} decreases faster than any power of k over the last {val.size} geometric windows "
+                    f"(log-log slope steepening from {beta:.3g} to {beta_local:.3g}; linear-rate fit R² = "
+                    f"{r2_lin:.3f})")
+        return out
+    if growing:
+        out.status = "positive"
+        out.note = f"{what} grows steadily (newest value {val[-1]:.3g}), so it does not tend to zero"
+        return out
+    if val[-1] > options["significance"] * floor:
+        if abs(beta_local) <= options["beta_flat"]:
+            out.status = "positive"
+            out.note = (f"{what} has levelled off at {val[-1]:.3g} (local exponent {beta_local:.2g} over "
+                        f"the newest windows), {_times(val[-1], floor)} the round-off floor")
+            return out
+        if beta_local >= options["beta_flat"] and beta >= options["beta_flat"] and val[-1] >= val[0]:
+            out.status = "positive"
+            out.note = (f"{what} grows (power-law exponent {beta:.2g}, newest value {val[-1]:.3g}), "
+                        "so it does not tend to zero")
+            return out
+    if beta_local < 0:
+        log_factor = np.log(val[-1] / max(floor, tiny)) / -beta_local
+        out.longer_factor = float(np.exp(min(max(log_factor, np.log(4.0)), np.log(1e6))))
+        out.note = (f"{what} is still decreasing (local exponent {beta_local:.2g}, fitted {beta:.2g}, "
+                    f"R² = {r2:.2f}) but not clearly to zero; a longer run (about "
+                    f"{out.longer_factor:.3g}× the iterations) would decide")
+    else:
+        out.longer_factor = 16.0
+        out.note = (f"{what} neither decreases nor has levelled off (local exponent {beta_local:.2g}); a "
+                    f"longer run (about 16× the iterations) would decide")
+    return out
+
+
+def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options: dict,
+                what: str = "min ‖∇f‖ per window") -> LimitTest:
+    """Decide whether liminf of a quantity is zero from its window minima (oldest first).
+
+    The minima of an oscillating quantity are irregular (each is a rare near-miss), so besides
+    :func:`limit_test` on the newest windows this also reads the running minimum over twice as many
+    windows: "zero" when it falls by at least a factor 10, at a power-law pace (end-to-end slope at most
+    ``-beta_min``) that does not slow down on the newer half (slope there at most half the overall one,
+    which rejects a minimum levelling off at c > 0), and the newest window comes within a factor 10
+    of it (near-records keep occurring). "positive" only when the raw window minima level off or grow (never from a plateau of
+    the running minimum, which only means that no new record happened yet).
+    """
+    direct = limit_test(positions, minima, floor, options, what=what)
+    if direct.status != "unknown":
+        return direct
+    ok = np.isfinite(minima)
+    pos, val = np.asarray(positions, float)[ok], np.asarray(minima, float)[ok]
+    m = 2 * int(options["tail_windows"])
+    pos, val = pos[-m:], val[-m:]
+    if val.size < 4 or val[-1] <= 0:
+        return direct
+    running = np.minimum.accumulate(val)
+    tiny = max(float(floor), 1e-300)
+    logr, logk = np.log(np.maximum(running, tiny)), np.log(pos)
+    _, slope, r2 = _line_fit(logk, logr)
+    mid = val.size // 2
+    slope_all = (logr[-1] - logr[0]) / (logk[-1] - logk[0])
+    slope_half = (logr[-1] - logr[mid]) / (logk[-1] - logk[mid])
+    drop = running[0] / max(running[-1], tiny)
+    if (slope_all <= -options["beta_min"] and slope_half <= 0.5 * slope_all and drop >= 10.0
+            and val[-1] <= 10.0 * running[-1]):
+        return LimitTest("zero", f"the running minimum of {what} fell {drop:.3g}-fold (as k^{slope_all:.3g}, "
+                         f"k^{slope_half:.3g} over the newer half) across the last {val.size} geometric windows, "
+                         "and the newest window comes within a factor 10 of it", last=float(val[-1]),
+                         floor=float(floor), exponent=slope_all, local_exponent=slope_half, r2=r2,
+                         values=running.tolist(), positions=pos.tolist())
+    return direct
+
+
+def fit_rate(k: np.ndarray, values: np.ndarray, floor: float, k_max: Optional[float] = None,
+             max_points: int = 4096) -> Optional[dict]:
+    """Observed rate of a quantity tending to zero, fitted on its last geometric stretch above the floor.
+
+    Models: linear rate v ≈ C q^k (fit of log v against k) and power law v ≈ C k^(−p) (fit of log v
+    against log k). Uses the samples above 10·floor with k in [k_a/16, k_a], k_a the last such k (at
+    most ``k_max``), thinned to ``max_points``. Returns None with fewer than 5 usable samples.
+    """
+    k = np.asarray(k, float)
+    values = np.asarray(values, float)
+    keep = np.isfinite(values) & (values > 10.0 * floor) & (values > 0)
+    if k_max is not None:
+        keep &= k <= k_max
+    if np.count_nonzero(keep) < 5:
+        return None
+    k_a = float(k[keep].max())
+    keep &= k >= k_a / 16.0
+    idx = np.flatnonzero(keep)
+    if idx.size < 5:
+        return None
+    if idx.size > max_points:
+        idx = idx[np.linspace(0, idx.size - 1, max_points).astype(int)]
+    kk, lv = k[idx], np.log(values[idx])
+    _, slope_lin, r2_lin = _line_fit(kk, lv)
+    _, slope_pow, r2_pow = _line_fit(np.log(kk), lv)
+    linear = {"model": "linear", "factor": float(np.exp(slope_lin)), "r2": r2_lin}
+    power = {"model": "power", "exponent": float(-slope_pow), "r2": r2_pow}
+    best = linear if r2_lin > r2_pow else power
+    return {**best, "k_range": [float(kk[0]), float(kk[-1])], "points": int(idx.size),
+            "alternative": power if best is linear else linear}

@@ -1,0 +1,297 @@
+"""The theorem study behind ``convcheck theorems``: every result, run on catalogue problems, certified.
+
+For each configuration of :data:`CASES` the study decides the target result with
+:func:`.theorems.applicable` (a configuration whose target result does not apply is a bug of this
+list and raises), runs all configurations batched with :func:`convcheck.sweep` (runs sharing a
+problem instance, method and length form one (B, n) array program), certifies each trace, and
+compares prediction with observation per property:
+
+- "consistent": every predicted property observed as predicted (and the rate / bound / run-time
+  checks of the result pass);
+- "contradiction": some predicted property observed the opposite way (or a check fails);
+- "inconclusive": otherwise (a predicted property undecided by the certificate).
+
+Configurations (``CASES``; problems from the catalogue, x¹ as named in ``start``):
+
+- Theorem 3.2 (SAM, convex, Σt² < ∞, constant ρ allowed): quadratic (unique minimizer), flat_ball
+  (ball of minimizers), quadratic_singular (affine minimizers), x2; t_k = c/k^0.6, ρ constant.
+- Theorem 3.3 (IGD with absolute errors ε_k): "opposite" and "random" error models on logsum (two
+  nonconvex instances), logsum_under (affine minimizers) and quadratic; t_k = c/k^0.6, ε_k = C/k^0.6.
+- Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM): the same problems, t_k = c/k^0.6, ρ_k = C/k^0.6.
+- Theorem 4.1 (GD, IGDr ν = 0.5): constant steps on logsum, descent_only (L-descent only), quadratic
+  (linear rate, q = ½).
+- Theorem 4.2 (USAM, extragradient): constant steps and radii ρ < 1/L on logsum, logsum_under, quadratic.
+- Example 3.1: the example31 instances (n = 1, 2, 5) with their admissible t, ρ, x¹.
+- Example 3.4: x2 with three (ρ, x¹, t_k) choices.
+- Remark 3.6 / Remark G.2: SAM and VaSSO with t_k = c/k and ρ_k = C/k^0.001 / the perfect-squares ρ_k.
+- Dai et al. 2023: SAM with constant t ≤ 1/L, ρ on quadratic, quadratic_1d and x2.
+
+No catalogue problem has a global Lipschitz or descent constant together with a KL exponent q ∈ (½, 1)
+(quartic and power have L on a ball only), so the study predicts Theorem 4.1(v)'s power rate nowhere;
+``tests/theorems/test_theorem_4_1.py`` checks it on a locally defined problem.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from convcheck import problems as problems_module
+from convcheck import sweep
+
+from .certify import certify
+from .counterexamples import check_dai_bound
+from .theorems import RUN_CHECKS, applicable
+from .verdict import json_ready
+
+OPPOSITE = {"holds": "fails", "fails": "holds"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One configuration of the study; ``iters`` at the default size, ``quick`` at --quick."""
+
+    result: str
+    problem: str
+    method: str
+    step: str
+    radius: Optional[str]
+    iters: int
+    quick: int
+    start: str = "min+0.5"   # "min+<offset>", "ones", "example31", "x=<value>"
+    seed: int = 0
+
+
+def _cases() -> tuple:
+    c = []
+    # Theorem 3.2: SAM, convex, Σ t² < ∞, constant radius
+    for prob, step, rho in (("quadratic:n=10,cond=4", "power:c=0.2,p=0.6", "constant:0.1"),
+                            ("flat_ball:n=2", "power:c=0.4,p=0.6", "constant:0.1"),
+                            ("quadratic_singular:n=4,rank=2,cond=2", "power:c=0.3,p=0.6", "constant:0.1"),
+                            ("x2", "power:c=0.2,p=0.6", "constant:0.2")):
+        c.append(Case("theorem-3.2", prob, "sam", step, rho, 20000, 8000, "min+1.5" if "flat" in prob else "min+0.5"))
+    # Theorem 3.3 and Corollary 3.5: nonconvex logsum instances, affine minimizers, a convex quadratic
+    grid = (("logsum:n=2,seed=1", "power:c=0.3,p=0.6", "power:c=0.1,p=0.6"),
+            ("logsum:n=5,m=10", "power:c=0.04,p=0.6", "power:c=0.02,p=0.6"),
+            ("logsum_under:n=4,m=2", "power:c=0.25,p=0.6", "power:c=0.1,p=0.6"),
+            ("quadratic:n=10,cond=4", "power:c=0.2,p=0.6", "power:c=0.1,p=0.6"))
+    for prob, step, rho in grid:
+        for method in ("igd", "igd:error=random"):
+            c.append(Case("theorem-3.3", prob, method, step, rho, 20000, 8000))
+        for method in ("sam", "rsam:sigma=0.01", "vasso:theta=0.5", "fsam:sigma=0.5,lam=0.9"):
+            c.append(Case("corollary-3.5", prob, method, step, rho, 20000, 8000))
+    # Theorem 4.1: exact gradient (ν = 0) and relative error ν = 0.5, constant steps
+    for prob, step_gd, step_igdr in (("logsum:n=2,seed=1", "constant:0.3", "constant:0.08"),
+                                     ("descent_only:n=2", "constant:0.5", "constant:0.2"),
+                                     ("quadratic:n=10,cond=4", "constant:0.3", "constant:0.1")):
+        c.append(Case("theorem-4.1", prob, "gd", step_gd, None, 4000, 2000))
+        c.append(Case("theorem-4.1", prob, "igdr:nu=0.5,error=random", step_igdr, None, 4000, 2000))
+    # Theorem 4.2: USAM and extragradient, ρ < 1/L
+    for prob, step, rho in (("logsum:n=2,seed=1", "constant:0.15", "constant:0.05"),
+                            ("logsum_under:n=4,m=2", "constant:0.1", "constant:0.05"),
+                            ("quadratic:n=10,cond=4", "constant:0.1", "constant:0.1")):
+        for method in ("usam", "extragradient"):
+            c.append(Case("theorem-4.2", prob, method, step, rho, 4000, 2000))
+    # counterexamples
+    for prob in ("example31:n=1", "example31:n=2", "example31:n=5,lam_max=1.8"):
+        c.append(Case("example-3.1", prob, "sam", "example31", "example31", 4000, 2000, "example31"))
+    for rho, x1, step in (("constant:0.3", "x=1.0", "power:c=0.25,p=1"), ("constant:0.1", "x=-2.0", "power:c=0.4,p=0.7"),
+                          ("constant:0.5", "x=0.8", "power:c=0.45,p=1")):
+        c.append(Case("example-3.4", "x2", "igd:error=example34", step, rho, 20000, 8000, x1))
+    # remarks: admissible radius schedules with t_k = c/k
+    for prob, step, C in (("logsum:n=2,seed=1", "power:c=3,p=1", 0.1), ("quadratic:n=10,cond=4", "power:c=1.5,p=1", 0.1),
+                          ("logsum_under:n=4,m=2", "power:c=3,p=1", 0.1)):
+        for method in ("sam", "vasso:theta=0.5"):
+            c.append(Case("remark-3.6", prob, method, step, f"almost_constant:C={C}", 20000, 8000))
+            c.append(Case("remark-G.2", prob, method, step, f"perfect_squares:C={C},p=0.5", 20000, 8000))
+    # Dai et al. 2023
+    for prob, step, rho in (("quadratic:n=10,cond=4", "constant:0.2", "constant:0.1"),
+                            ("quadratic_1d:lam=2,b=1", "constant:0.3", "constant:0.2"),
+                            ("x2", "constant:0.25", "constant:0.1")):
+        c.append(Case("dai-2023", prob, "sam", step, rho, 2000, 1000))
+    return tuple(c)
+
+
+CASES: tuple = _cases()
+
+
+@dataclass
+class Row:
+    """One configuration's outcome (``trace`` kept for plotting; not in :meth:`to_dict`)."""
+
+    case: Case
+    problem_key: str
+    applicability: object
+    predicted: dict
+    observed: dict
+    verdict: str
+    details: list
+    certificate: object
+    trace: object
+    seconds: float = 0.0
+
+    @property
+    def result(self) -> str:
+        return self.case.result
+
+    def to_dict(self) -> dict:
+        a = self.applicability
+        return json_ready({"result": self.case.result, "number": a.number, "problem": self.problem_key,
+                           "method": self.case.method, "step": a_step(self), "radius": a_radius(self),
+                           "iters": self.trace.last_k, "predicted": self.predicted, "observed": self.observed,
+                           "verdict": self.verdict, "details": self.details, "rate": a.rate, "bound": a.bound,
+                           "applicability": a.to_dict(), "certificate": self.certificate.to_dict()})
+
+
+def a_step(row: Row) -> str:
+    return row.trace.metadata.get("step", {}).get("spec", row.case.step) if row.trace.metadata else row.case.step
+
+
+def a_radius(row: Row) -> Optional[str]:
+    meta = row.trace.metadata or {}
+    radius = meta.get("radius")
+    return radius.get("spec") if isinstance(radius, dict) else row.case.radius
+
+
+@dataclass
+class Study:
+    rows: list
+    quick: bool
+    seconds: float
+
+    @property
+    def contradictions(self) -> list:
+        return [r for r in self.rows if r.verdict == "contradiction"]
+
+    @property
+    def inconclusive(self) -> list:
+        return [r for r in self.rows if r.verdict == "inconclusive"]
+
+    def to_dict(self) -> dict:
+        return {"quick": self.quick, "seconds": self.seconds, "configurations": len(self.rows),
+                "contradictions": len(self.contradictions), "inconclusive": len(self.inconclusive),
+                "rows": [r.to_dict() for r in self.rows]}
+
+
+def _start(problem, case: Case, params: dict) -> np.ndarray:
+    if case.start == "example31":
+        return np.asarray(params["x1"], dtype=float)
+    if case.start.startswith("x="):
+        return np.full(problem.dim, float(case.start[2:]))
+    if case.start == "ones":
+        return np.ones(problem.dim)
+    offset = float(case.start.split("+")[1])
+    centre = problem.meta.minimizer.points[0]
+    return np.asarray(centre, dtype=float) + offset * np.ones(problem.dim)
+
+
+def prepare(case: Case, quick: bool) -> dict:
+    """The sweep configuration of a case, with its Example 3.1 parameters resolved."""
+    problem = problems_module.get(case.problem)
+    step, radius = case.step, case.radius
+    params = problem.example31_parameters() if case.start == "example31" else {}
+    if step == "example31":
+        step, radius = f"constant:{params['t']!r}", f"constant:{params['rho']!r}"
+    return dict(problem=problem, method=case.method, x0=_start(problem, case, params),
+                iters=case.quick if quick else case.iters, step=step, radius=radius, seed=case.seed)
+
+
+def compare(app, cert, trace) -> tuple:
+    """(verdict, details) of one run: predicted properties against the certificate, plus checks."""
+    details, opposite, undecided = [], [], []
+    for key, expected in app.predicted.items():
+        seen = cert[key].status
+        if seen == expected:
+            continue
+        (opposite if seen == OPPOSITE[expected] else undecided).append(key)
+        details.append(f"{key}: predicted {expected}, observed {seen} ({cert[key].reason})")
+    for name in app.checks:
+        outcome = RUN_CHECKS[name](trace)
+        if outcome["holds"] is False:
+            opposite.append(name)
+            details.append(f"{name} fails: {outcome}")
+    if app.bound is not None:
+        outcome = check_dai_bound(app.bound, trace)
+        if not outcome["holds"]:
+            opposite.append("bound")
+        details.append(f"bound {'holds' if outcome['holds'] else 'violated'} at {outcome['checked_iterates']} "
+                       f"iterates (max lhs/rhs = {outcome['max_lhs_over_rhs']:.3g})")
+    if app.rate is not None:
+        verdict, text = rate_agreement(app.rate, cert)
+        details.append(text)
+        (opposite if verdict == "contradiction" else undecided if verdict == "inconclusive" else []).append("rate")
+    if opposite:
+        return "contradiction", details
+    return ("inconclusive" if undecided else "consistent"), details
+
+
+def rate_agreement(predicted: dict, cert) -> tuple:
+    """Theorem 4.1(v): a linear rate (q ≤ ½), or a power decay at least 0.8× the predicted exponent."""
+    verdict = cert["P5"]
+    if verdict.status != "holds":
+        return "inconclusive", "rate: P5 not certified, no observed rate"
+    if verdict.implied_by is None and verdict.rate is None and "finite termination" in verdict.reason:
+        return "consistent", "rate: finite termination"
+    observed = verdict.rate or cert["P3"].rate
+    if observed is None:
+        return "consistent" if cert.evidence.get("run", {}).get("status") == "stationary" else "inconclusive", \
+            "rate: no rate fitted (iterates at round-off from the start of the tail)"
+    if predicted["model"] == "linear":
+        ok = observed["model"] == "linear" and observed["factor"] < 1
+        alt = observed.get("alternative", {})
+        ok = ok or (alt.get("model") == "linear" and alt.get("factor", 1) < 1 and alt.get("r2", 0) > 0.9)
+        return ("consistent" if ok else "contradiction"), f"rate: predicted linear, observed {observed}"
+    exponent = observed["exponent"] if observed["model"] == "power" else float("inf")
+    ok = exponent >= 0.8 * predicted["exponent_x"]
+    return ("consistent" if ok else "contradiction"), \
+        f"rate: predicted ‖x^k − x̄‖ = O(k^-{predicted['exponent_x']:.3g}), observed {observed}"
+
+
+def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
+    """Run every configuration of ``cases`` (default :data:`CASES`); see the module docstring."""
+    started = time.perf_counter()
+    cases = CASES if cases is None else tuple(cases)
+    configs = [prepare(case, quick) for case in cases]
+    apps = []
+    for case, config in zip(cases, configs):
+        found = [a for a in applicable(config["problem"], config["method"], config["step"], config["radius"],
+                                       x0=config["x0"], results=[case.result], include_all=True)]
+        if not found or found[0].applies is not True:
+            why = found[0].reason if found else "not applicable"
+            raise RuntimeError(f"study configuration {case} does not meet {case.result}: {why}")
+        apps.append(found[0])
+    traces = sweep(configs, progress=progress, on_error="raise")
+    rows = []
+    for case, config, app, trace in zip(cases, configs, apps, traces):
+        t0 = time.perf_counter()
+        cert = certify(trace, config["problem"])
+        verdict, details = compare(app, cert, trace)
+        rows.append(Row(case, config["problem"].key, app, dict(app.predicted), cert.summary, verdict, details,
+                        cert, trace, time.perf_counter() - t0))
+    return Study(rows, quick, time.perf_counter() - started)
+
+
+def study_table(study: Study) -> str:
+    """Result × problem table: method, schedules, predicted, observed, verdict; then a summary line."""
+    short = {"holds": "+", "fails": "-", "inconclusive": "?"}
+    head = ("result", "problem", "method", "step / radius", "predicted", "observed", "verdict")
+    lines = [head]
+    for r in study.rows:
+        pred = " ".join(f"{k}{short[v]}" for k, v in sorted(r.predicted.items())) or "(bound)"
+        obs = " ".join(f"{k}{short[v]}" for k, v in r.observed.items())
+        sched = a_step(r) + (f" / {a_radius(r)}" if a_radius(r) else "")
+        lines.append((r.applicability.number, r.problem_key, r.case.method, sched, pred, obs, r.verdict))
+    widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
+    out = ["  ".join(str(l[i]).ljust(widths[i]) for i in range(len(head))).rstrip() for l in lines]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    for r in study.rows:
+        if r.verdict != "consistent":
+            out.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} ({r.case.method}): "
+                       + "; ".join(r.details))
+    out.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
+               f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
+               f"{len(study.contradictions)} contradiction(s), {len(study.inconclusive)} inconclusive "
+               "(+ holds, - fails, ? inconclusive)")
+    return "\n".join(out)
