@@ -5,7 +5,7 @@ This parser instead reads the text with :func:`ast.parse` (which only parses) an
 expression itself from a whitelist of node types:
 
 - numbers (int, float), names from the caller's whitelist of symbols, and the constants ``pi`` and ``E``;
-- ``+ - * / **`` (``^`` is read as power), unary ``+``/``-``;
+- ``+ - * / **`` (``^`` is read as ``**``, with its precedence), unary ``+``/``-``;
 - calls of whitelisted functions by plain name, positional arguments only.
 
 Everything else (attribute access, subscripts, lambdas, comprehensions, strings, keywords, dunder names,
@@ -39,7 +39,6 @@ _BINARY = {
     ast.Mult: lambda a, b: a * b,
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a ** b,
-    ast.BitXor: lambda a, b: a ** b,  # "^" as power, as in most mathematical notation
 }
 
 
@@ -64,6 +63,9 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
     if len(source) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
             f"expression is {len(source)} characters long; at most {MAX_EXPRESSION_LENGTH} accepted")
+    # "^" means power in mathematical notation; rewriting it before parsing also gives it the
+    # precedence of ** (Python's ^ is XOR and binds looser than +, so x^2 + y would read x^(2 + y))
+    source = source.replace("^", "**")
     if "__" in source:
         raise ExpressionError(f"expression {source!r} contains a dunder name ('__'), which is refused")
     try:
@@ -113,7 +115,7 @@ class _Builder:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)
-            if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_number and abs(right) > 1000:
+            if isinstance(node.op, ast.Pow) and right.is_number and abs(right) > 1000:
                 raise ExpressionError(f"exponent {right} in {self.source!r} is too large (at most 1000)")
             return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):

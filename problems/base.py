@@ -22,7 +22,7 @@ from convcheck.backend import Backend, get_backend
 from convcheck.errors import InputError
 
 PROVENANCES = ("exact", "bound", "estimate")
-MINIMIZER_KINDS = ("point", "finite", "affine", "sphere", "ball", "none", "unknown")
+MINIMIZER_KINDS = ("point", "finite", "affine", "sphere", "ball", "exterior", "none", "unknown")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class MinimizerSet:
       - "finite": ``points`` has shape (m, n);
       - "affine": {point + span(directions)}: ``points`` (1, n), ``directions`` (d, n), orthonormal rows;
       - "sphere" / "ball": centre ``points`` (1, n) and ``radius``;
+      - "exterior": the closed exterior {x : ‖x − centre‖ ≥ radius} of a ball (centre ``points`` (1, n));
       - "none": f is bounded below but its infimum is not attained (or f is unbounded below);
       - "unknown".
     """
@@ -50,7 +51,7 @@ class MinimizerSet:
     @property
     def bounded(self) -> Optional[bool]:
         return {"point": True, "finite": True, "sphere": True, "ball": True,
-                "affine": False, "none": None, "unknown": None}[self.kind]
+                "affine": False, "exterior": False, "none": None, "unknown": None}[self.kind]
 
     def distance(self, x: np.ndarray) -> Optional[np.ndarray]:
         """Euclidean distance of points x (..., n) to the set; None when the set is unknown or empty."""
@@ -67,6 +68,8 @@ class MinimizerSet:
             return np.abs(np.linalg.norm(x - self.points[0], axis=-1) - self.radius)
         if self.kind == "ball":
             return np.maximum(np.linalg.norm(x - self.points[0], axis=-1) - self.radius, 0.0)
+        if self.kind == "exterior":
+            return np.maximum(self.radius - np.linalg.norm(x - self.points[0], axis=-1), 0.0)
         return None
 
     def to_dict(self) -> dict:
@@ -140,7 +143,7 @@ class Meta:
         kind = self.minimizer.kind
         if kind == "point":
             return True
-        if kind in ("finite", "affine", "sphere", "ball", "none"):
+        if kind in ("finite", "affine", "sphere", "ball", "exterior", "none"):
             return kind == "finite" and self.minimizer.points is not None and len(self.minimizer.points) == 1
         return None
 
@@ -220,6 +223,23 @@ class Problem:
                 setattr(clone, name, backend.asarray(self.backend.to_host(value)))
         return clone
 
+    def hessian(self, x) -> np.ndarray:
+        """∇²f at one point x of shape (n,), as a host (n, n) NumPy array.
+
+        This fallback differentiates the gradient by central finite differences (step
+        ``1e-5 · max(1, |x_j|)`` per coordinate, then symmetrized), accurate to about 1e-8 relative for
+        smooth f. Catalogue entries override it with the exact Hessian. Used by convexity checks.
+        """
+        x = np.asarray(self.backend.to_host(x) if hasattr(x, "shape") else x, dtype=np.float64)
+        if x.shape != (self.dim,):
+            raise InputError(f"{self.name}.hessian expects one point of shape ({self.dim},), got {x.shape}")
+        steps = 1e-5 * np.maximum(1.0, np.abs(x))
+        shifts = np.diag(steps)
+        plus = self.backend.to_host(self.grad(self.backend.asarray(x + shifts)))
+        minus = self.backend.to_host(self.grad(self.backend.asarray(x - shifts)))
+        columns = (plus - minus) / (2.0 * steps[:, None])  # row j: ∂∇f/∂x_j
+        return 0.5 * (columns + columns.T)
+
     def __repr__(self) -> str:
         return f"<Problem {self.key} n={self.dim}>"
 
@@ -235,7 +255,11 @@ class Problem:
 
     # ------------------------------------------------------------------ helpers
     def _check(self, X):
-        X = self.xp.asarray(X, dtype=self.xp.float64) if not hasattr(X, "shape") else X
+        xp = self.xp
+        if not isinstance(X, xp.ndarray):  # lists, scalars, or host arrays given to a device problem
+            X = xp.asarray(X, dtype=xp.float64)
+        elif X.dtype.kind != "f":  # integer points would make integer arithmetic; keep float32 as given
+            X = X.astype(xp.float64)
         if X.ndim == 0 or X.shape[-1] != self.dim:
             raise InputError(
                 f"{self.name} expects points of shape (..., {self.dim}), got shape {tuple(X.shape)}")

@@ -1,0 +1,166 @@
+"""Convex edge cases and Łojasiewicz test functions.
+
+- ``flat_ball``: max(‖x‖ − r, 0)², zero on a ball (bounded, non-unique minimizers), C^{1,1} with L = 2.
+- ``logistic``: log(1 + exp(−aᵀx)), convex, C^{1,L} with L = ‖a‖²/4, inf f = 0 not attained.
+- ``quartic``: Σ x_i⁴, convex, Łojasiewicz exponent ¾, ∇f Lipschitz only on bounded sets.
+- ``power``: ‖x‖^p (p ≥ 2), Łojasiewicz exponent 1 − 1/p (variants.md [derived]).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Meta, MinimizerSet, Problem
+from .catalogue_quadratic import SEED
+from .registry import Param, register
+
+DIM = Param("n", 2, "int", low=1, high=10_000)
+RADIUS = Param("R", 1.0, low=0.0, low_open=True, doc="radius of the ball on which L is stated")
+
+
+def _origin(n: int) -> np.ndarray:
+    return np.zeros((1, n))
+
+
+class FlatBallProblem(Problem):
+    """f(x) = max(‖x‖ − r, 0)² = dist(x, B_r)²; ∇f(x) = 2 max(‖x‖ − r, 0) x/‖x‖."""
+
+    def __init__(self, meta: Meta, radius: float):
+        super().__init__("flat_ball", meta)
+        self.radius = radius
+
+    def _value_and_grad(self, X):
+        xp = self.xp
+        norm = xp.sqrt(xp.sum(X * X, axis=-1))
+        excess = xp.maximum(norm - self.radius, 0.0)
+        scale = 2.0 * excess / xp.maximum(norm, self.radius)  # excess = 0 wherever norm <= radius
+        return excess * excess, scale[..., None] * X
+
+    def hessian(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        norm = np.linalg.norm(x)
+        if norm <= self.radius:
+            return np.zeros((self.dim, self.dim))
+        u = x / norm
+        radial = np.outer(u, u)
+        return 2.0 * (1.0 - self.radius / norm) * (np.eye(self.dim) - radial) + 2.0 * radial
+
+
+@register("flat_ball", "max(‖x‖ − r, 0)²: convex, C^{1,1} (L = 2), minimizers = the ball of radius r",
+          (DIM, Param("r", 1.0, low=0.0, low_open=True)))
+def flat_ball(n: int, r: float) -> FlatBallProblem:
+    """Squared distance to the ball B_r: ∇f(x) = 2(x − P_B(x)) is 2-Lipschitz (projections are
+    firmly nonexpansive), L = 2 exact (attained far out radially); μ = 0; f* = 0 on the whole ball
+    (bounded, non-unique minimizers). f is not analytic (it vanishes on an open set without being
+    zero) but semialgebraic, so KL holds; f = dist² and ‖∇f‖ = 2 dist give exponent ½."""
+    meta = Meta(dim=n, params={"n": n, "r": r}, convex=True, mu=0.0, L=2.0, f_star=0.0,
+                minimizer=MinimizerSet("ball", points=_origin(n), radius=r), bounded_level_sets=True,
+                analytic=False, kl=True, kl_exponent=0.5, reference="squared distance to a ball",
+                provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"})
+    return FlatBallProblem(meta, r)
+
+
+class LogisticProblem(Problem):
+    """f(x) = log(1 + exp(−aᵀx)), ∇f(x) = −σ(−aᵀx) a with σ the logistic sigmoid (stable forms)."""
+
+    _data_fields = ("a",)
+
+    def __init__(self, meta: Meta, a: np.ndarray):
+        super().__init__("logistic", meta)
+        self.a = a
+
+    def _value_and_grad(self, X):
+        xp = self.xp
+        z = X @ self.a
+        value = xp.logaddexp(0.0, -z)
+        weight = xp.exp(-xp.logaddexp(0.0, z))  # σ(−z) without overflow
+        return value, -weight[..., None] * self.a
+
+    def hessian(self, x) -> np.ndarray:
+        a = self.backend.to_host(self.a)
+        z = float(np.asarray(x, dtype=float) @ a)
+        s = np.exp(-np.logaddexp(0.0, z))
+        return s * (1.0 - s) * np.outer(a, a)
+
+
+@register("logistic", "log(1 + exp(−aᵀx)), a = scale·(seeded unit vector): convex, L = scale²/4, inf f = 0 "
+          "not attained (no minimizer)", (DIM, Param("scale", 2.0, low=0.0, low_open=True), SEED))
+def logistic(n: int, scale: float, seed: int) -> LogisticProblem:
+    """Convex, C^{1,L} with L = ‖a‖²/4 exact (the Hessian σ(1−σ)aaᵀ has norm ‖a‖²/4 at aᵀx = 0); f > 0
+    everywhere and f → 0 along the direction a, so f* = 0 is not attained: no minimizer and no
+    stationary point; level sets unbounded; analytic (KL holds at every point, but no exponent at a
+    minimizer since none exists). a = scale·g/‖g‖ with g seeded standard normal (so L = scale²/4
+    does not depend on the draw)."""
+    g = np.random.default_rng(seed).standard_normal(n)
+    a = scale * g / np.linalg.norm(g)
+    meta = Meta(dim=n, params={"n": n, "scale": scale, "seed": seed}, convex=True, mu=0.0, L=float(a @ a) / 4.0, f_star=0.0,
+                minimizer=MinimizerSet("none"), stationary_points=np.zeros((0, n)), bounded_level_sets=False,
+                analytic=True, reference="logistic loss of one example (infimum not attained)",
+                provenance={"mu": "exact", "L": "exact", "f_star": "exact"},
+                notes="inf f = 0 is approached as a^T x -> +inf and never attained")
+    return LogisticProblem(meta, a)
+
+
+class QuarticProblem(Problem):
+    """f(x) = Σ x_i⁴, ∇f(x) = 4x³ (elementwise)."""
+
+    def _value_and_grad(self, X):
+        X2 = X * X
+        return self.xp.sum(X2 * X2, axis=-1), 4.0 * X2 * X
+
+    def hessian(self, x) -> np.ndarray:
+        return np.diag(12.0 * np.asarray(x, dtype=float) ** 2)
+
+
+@register("quartic", "Σ x_i⁴: convex, KL exponent 3/4, L = 12R² only on the ball of radius R", (DIM, RADIUS))
+def quartic(n: int, R: float) -> QuarticProblem:
+    """Σ x_i⁴ has no global Lipschitz gradient (∇²f = diag(12x_i²) is unbounded); on the ball
+    ‖x‖ ≤ R, L = 12R² exactly (attained at R·e_1), so descent statements hold only while the
+    iterates stay in that ball. f* = 0 at the origin, μ = 0 (∇²f(0) = 0). Łojasiewicz exponent ¾:
+    f^{3/4} and ‖∇f‖ = 4(Σx_i⁶)^{1/2} are both homogeneous of degree 3."""
+    meta = Meta(dim=n, params={"n": n, "R": R}, convex=True, mu=0.0, L=12.0 * R * R,
+                L_region={"ball": [[0.0] * n, R]}, f_star=0.0, minimizer=MinimizerSet("point", points=_origin(n)),
+                stationary_points=_origin(n), bounded_level_sets=True, analytic=True, kl_exponent=0.75,
+                reference="variants.md [derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
+                provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"},
+                notes="grad f is Lipschitz only on bounded sets: L holds on the ball of radius R")
+    return QuarticProblem("quartic", meta)
+
+
+class PowerProblem(Problem):
+    """f(x) = ‖x‖^p, ∇f(x) = p‖x‖^{p−2} x (p ≥ 2, so the gradient is continuous at 0)."""
+
+    def __init__(self, meta: Meta, p: float):
+        super().__init__("power", meta)
+        self.p = p
+
+    def _value_and_grad(self, X):
+        xp = self.xp
+        sq = xp.sum(X * X, axis=-1)
+        scale = sq ** (0.5 * self.p - 1.0) if self.p != 2.0 else xp.ones_like(sq)
+        return scale * sq, (self.p * scale)[..., None] * X
+
+    def hessian(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        norm = np.linalg.norm(x)
+        if norm == 0.0:
+            return 2.0 * np.eye(self.dim) if self.p == 2.0 else np.zeros((self.dim, self.dim))
+        u = x / norm
+        return self.p * norm ** (self.p - 2) * (np.eye(self.dim) + (self.p - 2) * np.outer(u, u))
+
+
+@register("power", "‖x‖^p (p >= 2): convex, KL exponent 1 − 1/p, L = p(p−1)R^{p−2} on the ball of radius R",
+          (DIM, Param("p", 3.0, low=2.0, high=16.0), RADIUS))
+def power(n: int, p: float, R: float) -> PowerProblem:
+    """‖x‖^p: Łojasiewicz exponent q = 1 − 1/p at 0 (f^q = ‖x‖^{p−1} = ‖∇f‖/p), so p = 2 gives the
+    linear regime q = ½ and p > 2 the sublinear one. ∇²f has eigenvalues p‖x‖^{p−2} and
+    p(p−1)‖x‖^{p−2}, so on the ball of radius R, L = p(p−1)R^{p−2} exactly (global when p = 2).
+    Analytic only when p/2 is an integer; KL holds for every p (f is definable in an o-minimal
+    structure)."""
+    global_L = p == 2.0
+    meta = Meta(dim=n, params={"n": n, "p": p, "R": R}, convex=True, mu=2.0 if global_L else 0.0,
+                L=p * (p - 1) * R ** (p - 2), L_region=None if global_L else {"ball": [[0.0] * n, R]},
+                f_star=0.0, minimizer=MinimizerSet("point", points=_origin(n)), stationary_points=_origin(n),
+                bounded_level_sets=True, analytic=float(p / 2).is_integer(), kl=True, kl_exponent=1.0 - 1.0 / p,
+                reference="variants.md [derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
+                provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"})
+    return PowerProblem(meta, p)

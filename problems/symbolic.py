@@ -1,0 +1,195 @@
+"""Problems from a formula: gradient and Hessian derived with SymPy, L estimated on a box.
+
+Text goes through the restricted parser :func:`convcheck.expr.parse_expression` (never ``eval``).
+The derivatives are lambdified with ``modules="numpy"`` and evaluated on batches X of shape (..., n)
+by unpacking X[..., i]; constant results are broadcast. Symbolic problems run on NumPy only.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+import sympy as sp
+
+from convcheck.errors import ExpressionError, InputError, SpecError
+from convcheck.expr import parse_expression
+
+from .base import FunctionProblem, Meta
+from .user import build_meta
+
+MAX_DIM = 64
+LETTERS = ("x", "y", "z")
+_INDEXED = re.compile(r"^x(\d+)$")
+_IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+def _batched(fn, n: int):
+    """Wrap a lambdified scalar function of n arguments for X of shape (..., n)."""
+    def evaluate(X):
+        X = np.asarray(X, dtype=np.float64)
+        out = np.asarray(fn(*(X[..., i] for i in range(n))), dtype=np.float64)
+        return np.broadcast_to(out, X.shape[:-1]).copy()
+    return evaluate
+
+
+def _batched_array(fns: list, n: int, shape: tuple):
+    parts = [_batched(fn, n) for fn in fns]
+
+    def evaluate(X):
+        X = np.asarray(X, dtype=np.float64)
+        return np.stack([p(X) for p in parts], axis=-1).reshape(X.shape[:-1] + shape)
+    return evaluate
+
+
+def _resolve_variables(expr, variables) -> tuple[sp.Expr, list[sp.Symbol]]:
+    """Parse text (if needed) and decide the ordered variables."""
+    if isinstance(expr, str):
+        # "^" means power; Python parses it as XOR, whose precedence is below "+" ("x^2 + y" would
+        # read x^(2 + y)), so it is rewritten before the restricted parser sees the text.
+        expr = expr.replace("^", "**")
+    if isinstance(variables, (int, np.integer)) and not isinstance(variables, bool):
+        if not 1 <= variables <= MAX_DIM:
+            raise SpecError(f"symbolic: number of variables must be in 1..{MAX_DIM}, got {variables}")
+        symbols = [sp.Symbol(f"x{i}", real=True) for i in range(int(variables))]
+        table = {s.name: s for s in symbols}
+        if variables <= 3:
+            table.update({letter: symbols[i] for i, letter in enumerate(LETTERS[:variables])})
+        return (parse_expression(expr, table) if isinstance(expr, str) else expr), symbols
+    if variables is not None:
+        names = [v.strip() for v in variables.split(",")] if isinstance(variables, str) else list(variables)
+        bad = [v for v in names if not isinstance(v, str) or not _IDENTIFIER.match(v)]
+        if bad or not names or len(set(names)) != len(names) or len(names) > MAX_DIM:
+            raise SpecError(f"symbolic: variables must be 1..{MAX_DIM} distinct identifiers, got {variables!r}")
+        own = {} if isinstance(expr, str) else {s.name: s for s in expr.free_symbols}
+        symbols = [own.get(v, sp.Symbol(v, real=True)) for v in names]  # SymPy input keeps its own symbols
+        table = dict(zip(names, symbols))
+        return (parse_expression(expr, table) if isinstance(expr, str) else expr), symbols
+    if not isinstance(expr, str):
+        symbols = sorted(expr.free_symbols, key=lambda s: (_INDEXED.match(s.name) is None,
+                                                             int(_INDEXED.match(s.name).group(1))
+                                                             if _INDEXED.match(s.name) else 0, s.name))
+        if not symbols:
+            raise ExpressionError(f"expression {expr} has no variables")
+        return expr, symbols
+    table = {f"x{i}": sp.Symbol(f"x{i}", real=True) for i in range(MAX_DIM)}
+    table.update({letter: sp.Symbol(letter, real=True) for letter in LETTERS})
+    parsed = parse_expression(expr, table)
+    used = {s.name for s in parsed.free_symbols}
+    indexed = sorted(int(_INDEXED.match(u).group(1)) for u in used if _INDEXED.match(u))
+    letters = [u for u in used if u in LETTERS]
+    if indexed and letters:
+        raise ExpressionError(f"expression {expr!r} mixes x0, x1, ... with x, y, z; use one naming")
+    if indexed:
+        return parsed, [table[f"x{i}"] for i in range(indexed[-1] + 1)]
+    if letters:
+        n = max(LETTERS.index(u) for u in letters) + 1
+        return parsed, [table[letter] for letter in LETTERS[:n]]
+    raise ExpressionError(f"expression {expr!r} has no variables (use x, y, z or x0, x1, ...)")
+
+
+class SymbolicProblem(FunctionProblem):
+    """A :class:`FunctionProblem` built from a SymPy expression; keeps ``expr``, ``variables`` and an
+    exact ``hessian`` (falls back to finite differences where SymPy's second derivative does not
+    evaluate numerically, e.g. DiracDelta from abs)."""
+
+    def __init__(self, name, meta, f, grad, hess, expr, variables):
+        super().__init__(name, meta, f, grad)
+        self._hess = hess
+        self.expr = expr
+        self.variables = variables
+
+    def hessian(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        if self._hess is not None:
+            H = self._hess(x)
+            if np.all(np.isfinite(H)):
+                return H
+        return super().hessian(x)
+
+
+def _hessian_function(hessian_exprs, symbols):
+    n = len(symbols)
+    if any(e.has(sp.DiracDelta) for e in hessian_exprs):
+        return None
+    try:
+        fn = _batched_array([sp.lambdify(symbols, e, modules="numpy") for e in hessian_exprs], n, (n, n))
+        fn(np.zeros((1, n)))
+    except Exception:  # SymPy functions without a NumPy translation: use finite differences instead
+        return None
+    return fn
+
+
+def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name: str = "symbolic",
+             box: float = 1.0, samples: int = 2048, seed: int = 0, **metadata) -> SymbolicProblem:
+    """A problem from a formula, e.g. ``symbolic("(x**2 + y**2 - 1)**2")``.
+
+    Parameters
+    ----------
+    expr : text (restricted parser; ``^`` means power) or a SymPy expression.
+    variables : None (infer: x, y, z for n ≤ 3 — "x" alone is 1-D, "y" makes it 2-D — or x0..x{n-1}),
+        an int n (names x0..x{n-1}, plus x, y, z as aliases when n ≤ 3), or a list of names.
+    box : L and convexity are estimated on [−box, box]^n.
+    samples, seed : size and seed of the uniform sample of the box.
+    **metadata : Meta field names; they override the estimates.
+
+    Estimates (provenance "estimate", L_region {"box": [−box, box]}): L = max ‖∇²f‖₂ over the sample;
+    convex = False when some sampled Hessian has an eigenvalue below −1e-6·max(1, L), True when all
+    are ≥ −1e-12·max(1, L) (convexity then only checked on the box), else None. When the Hessian is
+    constant, L, convexity and μ are exact and global.
+    """
+    if not isinstance(box, (int, float)) or isinstance(box, bool) or not box > 0:
+        raise SpecError(f"symbolic: box must be a positive number, got {box!r}")
+    expression, symbols = _resolve_variables(expr, variables)
+    n = len(symbols)
+    if not expression.free_symbols <= set(symbols):
+        extra = sorted(s.name for s in expression.free_symbols - set(symbols))
+        raise ExpressionError(f"expression uses {', '.join(extra)}, not among the variables {[s.name for s in symbols]}")
+    gradient_exprs = [sp.diff(expression, v) for v in symbols]
+    hessian_exprs = [sp.diff(g, v) for g in gradient_exprs for v in symbols]
+    f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
+    grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
+    hess = _hessian_function(hessian_exprs, symbols)
+    estimates = _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed)
+    params = {"expr": str(expression), "box": box}
+    meta = build_meta(n, metadata, params=params, defaults=estimates)
+    problem = SymbolicProblem(name, meta, f, grad, hess, expression, [s.name for s in symbols])
+    _check_finite_somewhere(problem, n)
+    return problem
+
+
+def _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed) -> Meta:
+    if all(not e.free_symbols for e in hessian_exprs):
+        H = np.array([float(e) for e in hessian_exprs]).reshape(n, n)
+        eigenvalues = np.linalg.eigvalsh(H)
+        convex = bool(eigenvalues[0] >= -1e-12 * max(1.0, abs(eigenvalues[-1])))
+        return Meta(dim=n, convex=convex, L=float(np.max(np.abs(eigenvalues))),
+                    mu=float(max(eigenvalues[0], 0.0)) if convex else None,
+                    provenance={"L": "exact", "convex": "exact", **({"mu": "exact"} if convex else {})},
+                    notes="constant Hessian: L, convexity and mu are exact")
+    points = np.random.default_rng(seed).uniform(-box, box, size=(samples, n))
+    if hess is not None:
+        H = hess(points)
+    else:
+        problem = FunctionProblem("symbolic", Meta(dim=n), f, grad)
+        H = np.stack([problem.hessian(p) for p in points[:256]])
+    H = H[np.all(np.isfinite(H), axis=(-2, -1))]
+    if len(H) == 0:
+        return Meta(dim=n, notes="Hessian not finite on the sampled box: no estimates")
+    eigenvalues = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, -1, -2)))
+    L = float(np.max(np.abs(eigenvalues)))
+    lowest = float(eigenvalues[:, 0].min())
+    convex = False if lowest < -1e-6 * max(1.0, L) else (True if lowest >= -1e-12 * max(1.0, L) else None)
+    provenance = {"L": "estimate"}
+    if convex is not None:
+        provenance["convex"] = "estimate"
+    return Meta(dim=n, convex=convex, L=L, L_region={"box": [-box, box]}, provenance=provenance,
+                notes=f"L and convexity estimated from {len(H)} sampled Hessians on [-{box}, {box}]^{n}")
+
+
+def _check_finite_somewhere(problem: SymbolicProblem, n: int) -> None:
+    test = np.random.default_rng(1).uniform(-0.5, 0.5, size=(4, n))
+    with np.errstate(all="ignore"):
+        values = problem.f(test)
+    if not np.any(np.isfinite(values)):
+        raise InputError(f"symbolic problem {problem.name!r} is not finite at any test point in [-0.5, 0.5]^{n}")
