@@ -123,8 +123,10 @@ def cmd_list(args) -> int:
 
 def cmd_run(args) -> int:
     from . import store
+    from .backend import get_backend
     from .runner import execute, make_config
 
+    get_backend(args.backend)  # refuse an unavailable backend before any work
     x0 = parse_vector(args.x0) if args.x0 is not None else None
     options = {"max_records": args.max_records} if args.max_records else {}
     configs = [make_config(problem, method, x0=x0, iters=args.iters, step=step, radius=radius, seed=seed,

@@ -45,7 +45,7 @@ RUN_CASES = [
     ("unknown symbol", with_option("--step", "expr:0.1*x"), "'x'"),
     ("unparsable expression", with_option("--step", "expr:0.1/(k"), "cannot parse"),
     ("expression infinite at k=1", with_option("--step", "expr:1/(k-1)"), "k=1"),
-    ("expression negative later", with_option("--step", "expr:0.2-0.01*k"), "k=21"),
+    ("expression negative later", with_option("--step", "expr:0.15-0.01*k"), "k=16"),
     ("missing radius", with_option("--radius", None), "needs a radius schedule"),
     ("zero iterations", with_option("--iters", "0"), "positive whole number"),
     ("non-integer iterations", with_option("--iters", "2.5"), "positive whole number"),

@@ -45,8 +45,8 @@ def test_force_replaces_and_resume_completes(tmp_path):
     assert main([*SWEEP, "--out", str(out), "--resume"]) == 0
     resumed = load_all(out)
     assert set(resumed) == set(first)
-    for name in first:
-        assert np.array_equal(resumed[name].x, first[name].x)
+    for name in first:  # the re-run ran alone, not in its batch of 4: equal up to BLAS round-off
+        np.testing.assert_allclose(resumed[name].x, first[name].x, rtol=1e-12, atol=1e-14)
     assert main([*SWEEP[:-3], "--iters", "100", "--quiet", "--out", str(out), "--force"]) == 0
     replaced = load_all(out)
     assert len(replaced) == 8 and all(t.last_k == 101 for t in replaced.values())
