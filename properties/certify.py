@@ -58,6 +58,7 @@ from .rates import EPS
 from .verdict import Certificate
 
 DEFAULT_OPTIONS: dict[str, Any] = {
+    "min_iterates": 16,       # shorter runs are inconclusive on every property
     "tail_windows": 5,        # newest geometric windows that decide (k from K/32 to K)
     "max_windows": 16,        # windows scanned at all
     "r2_min": 0.9,            # power-law fit quality needed to call a decrease "to zero"

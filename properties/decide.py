@@ -42,6 +42,8 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
 
     if run["status"] == "stationary":
         return _finite_termination(run, problem, evidence, opts, grad_scale, x_scale)
+    if k_last < opts["min_iterates"]:
+        return _too_short(k_last, evidence, opts)
 
     bounded = boundedness(it, windows, opts)
     if run["status"] == "diverged" and bounded["status"] not in ("escaping", "unbounded"):
@@ -220,6 +222,14 @@ def _finite_termination(run, problem, evidence, opts, grad_scale, x_scale) -> Ce
               f"(‖∇f‖ = {g_last:.3g}), so the sequence is eventually constant and P1–P5 hold trivially")
     verdicts = {key: Verdict("holds", reason, dict(ev)) for key in ("P1", "P2", "P3", "P4", "P5")}
     return _finish(verdicts, evidence, opts, True)
+
+
+def _too_short(k_last, evidence, opts) -> Certificate:
+    """Below ``min_iterates`` the geometric windows are one or two points wide: nothing is decided."""
+    reason = (f"only {k_last} iterates, too few for tail windows; a longer run (at least "
+              f"{opts['min_iterates']} iterates) would decide")
+    verdicts = {key: Verdict("inconclusive", reason, {"k_last": k_last}) for key in ("P1", "P2", "P3", "P4", "P5")}
+    return _finish(verdicts, evidence, opts, False)
 
 
 def _finish(verdicts, evidence, opts, bounded) -> Certificate:

@@ -10,7 +10,7 @@ from convcheck.specs import parse_spec
 
 K = sp.Symbol("k", positive=True, integer=True)
 EXPRESSION_ALPHABET = "k0123456789.+-*/^() ,_abcdefghijlmnopqrstuvwxyzEe[]{}'\"=<>!&|%@#:;\\"
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ
