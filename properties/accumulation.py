@@ -64,11 +64,16 @@ def boundedness(it: Iterates, windows, options: dict) -> dict:
     inv_max = limit_test(pos, 1.0 / np.maximum(d_max, tiny), 0.0, options, what="1/max‖x − x¹‖")
     valid = d_min[np.isfinite(d_min)][-int(options["tail_windows"]):]
     growing = valid.size >= 3 and bool(np.all(np.diff(valid) > 0))
-    if inv_min.status == "zero" and growing:
+    # Growth alone is weak evidence: a bounded orbit (a slow spiral toward a circle) also moves away
+    # from x¹ on every window for a long while. Escape needs the distance to grow by a clear factor.
+    grows_a_lot = valid.size >= 3 and valid[-1] >= options["escape_growth"] * valid[0]
+    max_valid = d_max[np.isfinite(d_max)][-int(options["tail_windows"]):]
+    max_grows_a_lot = max_valid.size >= 3 and max_valid[-1] >= options["escape_growth"] * max_valid[0]
+    if inv_min.status == "zero" and growing and grows_a_lot:
         status = "escaping"
         note = (f"‖x^k − x¹‖ grows without levelling off on every geometric window (minimum over the newest "
                 f"window {valid[-1]:.3g}, {valid[-1] / valid[0]:.3g}× that {len(valid) - 1} windows earlier)")
-    elif inv_max.status == "zero":
+    elif inv_max.status == "zero" and max_grows_a_lot:
         status, note = "unbounded", "max‖x^k − x¹‖ over the windows grows without levelling off"
     elif inv_max.status == "positive" or _levelled(d_max[-3:]):
         status, note = "bounded", f"max ‖x^k − x¹‖ has levelled off (at most {np.nanmax(d_max):.3g})"

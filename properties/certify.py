@@ -59,6 +59,7 @@ from .verdict import Certificate
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "min_iterates": 16,       # shorter runs are inconclusive on every property
+    "escape_growth": 3.0,     # escape/unbounded: ‖x^k − x¹‖ grows at least this much over the decisive windows
     "tail_windows": 5,        # newest geometric windows that decide (k from K/32 to K)
     "max_windows": 16,        # windows scanned at all
     "r2_min": 0.9,            # power-law fit quality needed to call a decrease "to zero"

@@ -1,0 +1,296 @@
+"""The data behind the paper's figures, computed with convcheck's own runner (no plotting here).
+
+Khanh, Luong, Mordukhovich, Tran, "Fundamental Convergence Analysis of Sharpness-Aware Minimization"
+(NeurIPS 2024). ``figure_data(name)`` returns a dict that :func:`convcheck.reports.figures.draw_figure`
+draws and that is written, as JSON, beside each figure::
+
+    {"name", "title", "caption", "parameters": {...every choice...}, "summary": {...},
+     "layout": {"ncols", "nrows", "width"},
+     "panels": [{"title", "xlabel", "ylabel", "xscale", "yscale",
+                 "curves": [{"key", "label", "x", "y", ...run parameters}],
+                 "hlines": [{"y", "label"}], "path": {...} (2-D iterate paths only)}]}
+
+Arrays are NumPy here and lists in the sidecar. Curves longer than 2·:data:`MAX_BUCKETS` points are
+min-max decimated (:func:`thin`): every bucket keeps its extreme values, so oscillations stay visible.
+
+Choices the paper leaves open (spec §8 items 3–4), all seeded with :data:`SEED`:
+
+- **Figure 1** (Example 3.1): the catalogue's ``example31`` generator with n = 2, eigenvalues of A
+  λmin = 1 and λmax = 1.5 (in a seeded orthogonal basis; b ~ N(0, I); seed 0), t = 0.7, ρ = 0.1 and
+  the generator's x¹ = x* + 0.5·(tρλmin/(1 − tλmin))·u (u a seeded unit vector), 40 iterations (GD
+  reaches round-off by k ≈ 13). Conditions (13): t ∈ (1/λmin − 1/(λmax+λmin), 1/λmin) = (0.6, 1) and
+  0 < ‖x¹ − x*‖ ≈ 0.117 < tρλmin/(1 − tλmin) ≈ 0.233; the proof's caveat t ≤ 2/(λmin+λmax) = 0.8
+  (λmax < 2λmin, spec §5.1) holds too; all re-checked in :func:`example31_setup`. f* = −½ bᵀx* is
+  exact; values of f − f* at or below the round-off level
+  ε·max(1, |f*|) are drawn at that level (said in the caption).
+- **Figure 3** (Appendix E): C = 0.1 (the constant run's ρ, spec §6.3 [inferred]); the catalogue's
+  ``logsum`` with m = n, A iid N(0, 1), x^∞ ~ N(0, I), b = A x^∞, seed 0. f* = 0; f is drawn as is.
+- **Example 3.4**: ρ = 0.3, x¹ = 1, t_k = 0.5/(k+1), 20 000 iterations (the spec's check runs 2·10⁵;
+  here x^k − ρ = (x¹ − ρ)/k = 0.7/k exactly, so 2·10⁴ steps already give x − ρ ≈ 3.5·10⁻⁵).
+- **Figure 2, deterministic counterpart**: see :mod:`convcheck.reports.figure_data_nonconvex`.
+- **Mexican hat**: see :mod:`convcheck.reports.figure_data_nonconvex`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from convcheck import methods, schedules, sweep
+from convcheck.errors import ConvcheckError, unknown_name
+
+SEED = 0                 # every random instance of every figure
+MAX_BUCKETS = 1000       # curves longer than 2·MAX_BUCKETS points are min-max decimated (see thin)
+EPS = float(np.finfo(np.float64).eps)
+
+FIGURE1 = {"problem": {"n": 2, "lam_min": 1.0, "lam_max": 1.5, "rho": 0.1, "t": 0.7, "offset": 0.5, "seed": SEED},
+           "iters": 40}
+FIGURE3 = {"dims": [2, 20, 50, 100], "C": 0.1, "powers": [1.0, 0.1, 0.001], "step_numerator": 0.1,
+           "iters_per_dim": 100}
+EXAMPLE34 = {"rho": 0.3, "x1": 1.0, "step": "0.5/(k+1)", "iters": 20_000}
+
+
+# ----------------------------------------------------------------------------- shared helpers
+def thin(y, max_buckets: int = MAX_BUCKETS) -> np.ndarray:
+    """Indices of ``y`` to plot: all of them, or min-max decimation over log- and evenly spaced buckets.
+
+    The buckets' edges are the union of log-spaced and evenly spaced indices (so both log and linear
+    k axes stay resolved); in each bucket the first point and the points of least and greatest value
+    are kept, in order. An oscillating curve therefore keeps its envelope instead of being aliased.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    count = len(y)
+    if count <= 2 * max_buckets:
+        return np.arange(count)
+    half = max_buckets // 2
+    logs = np.round(np.geomspace(1, count, half)).astype(np.int64) - 1
+    even = np.round(np.linspace(0, count - 1, half)).astype(np.int64)
+    edges = np.unique(np.concatenate([logs, even, [count - 1]]))
+    keep = [edges]
+    filled = np.where(np.isfinite(y), y, np.nan)
+    for start, stop in zip(edges[:-1], edges[1:]):
+        if stop - start > 2:
+            segment = filled[start + 1:stop]
+            if np.isfinite(segment).any():
+                keep.append(start + 1 + np.array([np.nanargmin(segment), np.nanargmax(segment)]))
+    return np.unique(np.concatenate(keep))
+
+
+def curve(key: str, label: str, x, y, **params) -> dict:
+    """One plotted curve (decimated by :func:`thin`) with the parameters of the run behind it."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    keep = thin(y)
+    return {"key": key, "label": label, "x": x[keep], "y": y[keep], **params}
+
+
+def panel(title: str, xlabel: str, ylabel: str, curves: list, xscale: str = "log", yscale: str = "log",
+          **extra) -> dict:
+    return {"title": title, "xlabel": xlabel, "ylabel": ylabel, "xscale": xscale, "yscale": yscale,
+            "curves": curves, "hlines": extra.pop("hlines", []), **extra}
+
+
+def run_description(trace) -> dict:
+    """The parameters of a run as the trace recorded them (method, schedules, x¹, iterations, seed)."""
+    meta = trace.metadata
+    return {"method": meta.get("method", {}).get("spec"), "step": _schedule_spec(meta.get("step")),
+            "radius": _schedule_spec(meta.get("radius")), "x1": meta.get("x0"), "iters": meta.get("iters"),
+            "seed": meta.get("seed"), "status": trace.status, "last_k": trace.last_k}
+
+
+def _schedule_spec(described):
+    if described is None:
+        return None
+    return described.get("spec", described) if isinstance(described, dict) else described
+
+
+def problem_description(problem) -> dict:
+    return {"name": problem.name, "key": problem.key, "dim": problem.dim,
+            "params": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in problem.meta.params.items()},
+            "f_star": problem.meta.f_star}
+
+
+def run_all(configs: list) -> list:
+    """Sweep the configs (batched by the runner) and insist that every run produced a trace."""
+    traces = sweep(configs, on_error="raise")
+    for config, trace in zip(configs, traces):
+        if trace.status == "failed":
+            raise ConvcheckError(f"figure run {config.get('label', '')!r} failed: {trace.status_reason}")
+    return traces
+
+
+def iterates_by_k(trace) -> tuple:
+    """(k, x) of the kept iterates in increasing k (checkpoints, then the tail window)."""
+    order = np.argsort(trace.x_k, kind="stable")
+    return np.asarray(trace.x_k)[order], np.asarray(trace.x)[order]
+
+
+# ----------------------------------------------------------------------------- Figure 1
+def example31_setup() -> dict:
+    """Figure 1's instance from the catalogue's Example 3.1 generator, with (13) and the caveat re-checked."""
+    from convcheck.problems import get
+
+    problem = get("example31", **FIGURE1["problem"])
+    admissible = problem.example31_parameters()
+    A = np.asarray(problem.backend.to_host(problem.A), dtype=np.float64)
+    lam = np.linalg.eigvalsh(A)
+    t, rho = float(admissible["t"]), float(admissible["rho"])
+    x1, x_star = np.asarray(admissible["x1"], dtype=np.float64), np.asarray(admissible["x_star"], dtype=np.float64)
+    conditions = {"t_interval_13": [1 / lam[0] - 1 / (lam[-1] + lam[0]), 1 / lam[0]],
+                  "distance_bound_15": t * rho * lam[0] / (1 - t * lam[0]),
+                  "start_distance": float(np.linalg.norm(x1 - x_star)),
+                  "caveat_t_max": 2 / (lam[0] + lam[-1])}
+    ok = (conditions["t_interval_13"][0] < t < conditions["t_interval_13"][1] and rho > 0
+          and 0 < conditions["start_distance"] < conditions["distance_bound_15"] and t <= conditions["caveat_t_max"])
+    if not ok:
+        raise ConvcheckError(f"Figure 1's parameters violate Example 3.1's conditions (13): {conditions}")
+    return {"problem": problem, "t": t, "rho": rho, "x1": x1, "x_star": x_star.tolist(), "A": A.tolist(),
+            "b": np.asarray(problem.backend.to_host(problem.b)).tolist(), "eigenvalues": lam.tolist(),
+            "conditions": conditions}
+
+
+def figure1() -> dict:
+    """Example 3.1 / Figure 1: GD converges, SAM with the same constant t and ρ does not.
+
+    f(x) = ½⟨Ax, x⟩ − ⟨b, x⟩, SAM (14): x^{k+1} = x^k − t[A(x^k + ρ(Ax^k − b)/‖Ax^k − b‖) − b].
+    Under (13) every SAM iterate satisfies 0 < ‖x^k − x*‖ < tρλmin/(1 − tλmin) (claim (15)), so
+    f(x^k) − f* stays bounded away from 0, while GD with the same t converges linearly.
+    """
+    setup = example31_setup()
+    problem, t, rho, x1 = setup["problem"], setup["t"], setup["rho"], setup["x1"]
+    iters = FIGURE1["iters"]
+    configs = [dict(problem=problem, method=methods.gd(), x0=x1, iters=iters, step=t, label="GD"),
+               dict(problem=problem, method=methods.sam(), x0=x1, iters=iters, step=t, radius=rho, label="SAM")]
+    traces = run_all(configs)
+    f_star = float(problem.meta.f_star)
+    floor = EPS * max(1.0, abs(f_star))
+    curves, summary = [], {}
+    for key, label, trace in (("gd", "GD", traces[0]), ("sam", "SAM", traces[1])):
+        gap = np.asarray(trace.f) - f_star
+        summary[key] = {"final_gap": float(gap[-1]), "min_gap_second_half": float(gap[len(gap) // 2:].min()),
+                        "values_at_round_off": int(np.sum(gap <= floor))}
+        curves.append(curve(key, f"{label} ($t$ = {t:g}" + (f", $\\rho$ = {rho:g})" if key == "sam" else ")"),
+                            trace.k, np.maximum(gap, floor), **run_description(trace)))
+    lam = setup["eigenvalues"]
+    sam_ball = t * rho * lam[0] / (1 - t * lam[0])
+    caption = (f"Example 3.1: GD and SAM with the same constant stepsize t = {t:g} (SAM radius ρ = {rho:g}) on "
+               f"f(x) = ½xᵀAx − bᵀx with eigenvalues of A {lam[0]:g} and {lam[-1]:g} (seeded basis and b, seed "
+               f"{SEED}), x¹ at distance {setup['conditions']['start_distance']:.3g} from x*. Conditions (13) hold, "
+               f"and t ≤ 2/(λmin + λmax). GD converges linearly; SAM's iterates stay at a positive distance "
+               f"below tρλmin/(1 − tλmin) = {sam_ball:.3g} from x*, so its gap stalls. Values at or below the "
+               f"round-off level ε·max(1, |f*|) = {floor:.1e} are drawn at that level.")
+    return {"name": "figure1", "title": "Figure 1: SAM with a constant stepsize does not converge",
+            "caption": caption,
+            "parameters": {"problem": problem_description(problem), "A": setup["A"], "A_eigenvalues": list(lam),
+                           "b": setup["b"],
+                           "x_star": setup["x_star"], "t": t, "rho": rho, "x1": list(map(float, x1)),
+                           "iters": iters, "seed": SEED, "conditions_13": setup["conditions"],
+                           "round_off_floor": floor},
+            "summary": summary, "layout": {"ncols": 1, "nrows": 1, "width": "column"},
+            "panels": [panel("", "iteration $k$", "$f(x^k) - f^*$", curves, xscale="linear", yscale="log",
+                             hlines=[{"y": floor, "label": r"round-off level $\varepsilon\max(1, |f^*|)$"}])]}
+
+
+# ----------------------------------------------------------------------------- Figure 3
+def figure3() -> dict:
+    """Appendix E / Figure 3: constant ρ = C and almost-constant ρ_k = C/k^0.001 behave alike.
+
+    f(x) = Σ log(1 + (Ax − b)_i²), t_k = (0.1/n)/k, x¹ = x^∞ + (0.1/n²)·1, 100n iterations; GD, SAM
+    with ρ = C and SAM with ρ_k = C/k^p, p ∈ {1, 0.1, 0.001} (Remark 3.6: p = 0.001 satisfies (11)).
+    """
+    from convcheck.problems import get
+
+    C, panels, summary, instances = FIGURE3["C"], [], {}, {}
+    for n in FIGURE3["dims"]:
+        problem = get("logsum", n=n, m=n, seed=SEED)
+        x_inf = np.asarray(problem.x_star, dtype=np.float64)
+        x1 = np.asarray(problem.appendix_e_start(), dtype=np.float64)   # x^∞ + (0.1/n²)·1ₙ
+        iters = FIGURE3["iters_per_dim"] * n
+        step = schedules.power(FIGURE3["step_numerator"] / n, 1.0)
+        runs = [("gd", "GD", methods.gd(), None)]
+        runs.append(("sam_constant", r"SAM, $\rho = C$", methods.sam(), schedules.constant(C)))
+        for p in FIGURE3["powers"]:
+            runs.append((f"sam_p{p:g}", f"SAM, $\\rho_k = C/k^{{{p:g}}}$", methods.sam(), schedules.power(C, p)))
+        configs = [dict(problem=problem, method=method, x0=x1, iters=iters, step=step, radius=radius, label=label)
+                   for _, label, method, radius in runs]
+        traces = run_all(configs)
+        # ρ = C is drawn above the almost-constant curve it should coincide with, so both stay visible
+        curves = [curve(key, label, tr.k, tr.f, zorder=4.0 if key == "sam_constant" else 3.0 + 0.1 * index,
+                        **run_description(tr))
+                  for index, ((key, label, _, _), tr) in enumerate(zip(runs, traces))]
+        summary[f"n={n}"] = {key: {"f_first": float(tr.f[0]), "f_last": float(tr.f[-1]), "status": tr.status}
+                             for (key, *_), tr in zip(runs, traces)}
+        instances[f"n={n}"] = {"problem": problem_description(problem), "x_inf": x_inf.tolist(),
+                               "x1": x1.tolist(), "iters": iters, "step": step.spec}
+        panels.append(panel(f"$n$ = {n}", "iteration $k$", "$f(x^k)$ ($f^* = 0$)", curves, xscale="log",
+                            yscale="log"))
+    caption = ("Appendix E: f(x) = Σᵢ log(1 + (Ax − b)ᵢ²) with A ∈ ℝⁿˣⁿ iid N(0, 1), x^∞ ~ N(0, I), "
+               "b = Ax^∞ "
+               f"(seed {SEED}), so f* = 0 at x^∞. t_k = (0.1/n)/k, x¹ = x^∞ + (0.1/n²)·1, 100n iterations; "
+               f"C = {C:g}. SAM with the almost-constant radius ρ_k = C/k^0.001 follows SAM with ρ = C.")
+    return {"name": "figure3", "title": "Figure 3: constant and almost-constant perturbation radius",
+            "caption": caption,
+            "parameters": {"C": C, "powers": FIGURE3["powers"], "dims": FIGURE3["dims"], "seed": SEED,
+                           "step": "t_k = (0.1/n)/k", "x1": "x^inf + (0.1/n^2) * ones(n)", "iters": "100 n",
+                           "distribution": "A iid N(0,1) (n x n), x_inf ~ N(0, I), b = A x_inf",
+                           "instances": instances},
+            "summary": summary,
+            "layout": {"ncols": 2, "nrows": 2, "width": "full", "height": 5.4, "shared_legend": True},
+            "panels": panels}
+
+
+# ----------------------------------------------------------------------------- Example 3.4
+def example34() -> dict:
+    """Example 3.4: IGD with a constant absolute error 2ρ converges to the non-stationary point ρ.
+
+    f(x) = x², g^k = f′(x^k − ρ f′(x^k)/|f′(x^k)|), so x^{k+1} − ρ = (1 − 2t_k)(x^k − ρ) → 0 for
+    t_k ↓ 0, Σ t_k = ∞ (eq. (10)); f′(ρ) = 2ρ ≠ 0. GD with the same t_k converges to the minimizer 0.
+    """
+    from convcheck.problems import get
+
+    problem = get("x2")
+    rho, iters = EXAMPLE34["rho"], EXAMPLE34["iters"]
+    step = schedules.from_expr(EXAMPLE34["step"])
+    x1 = np.array([EXAMPLE34["x1"]])
+    configs = [dict(problem=problem, method=methods.gd(), x0=x1, iters=iters, step=step, label="GD"),
+               dict(problem=problem, method=methods.igd(error="example34"), x0=x1, iters=iters, step=step,
+                    radius=rho, label="IGD")]
+    traces = run_all(configs)
+    labels = {"gd": "GD", "igd": r"inexact GD, constant error $2\rho$"}
+    x_curves, g_curves, summary = [], [], {}
+    for key, trace in zip(("gd", "igd"), traces):
+        ks, xs = iterates_by_k(trace)
+        x_curves.append(curve(key, labels[key], ks, xs[:, 0], **run_description(trace)))
+        g_curves.append(curve(key, labels[key], trace.k, trace.grad_norm, **run_description(trace)))
+        summary[key] = {"x_last": float(xs[-1, 0]), "grad_last": float(trace.grad_norm[-1]), "status": trace.status}
+    caption = (f"Example 3.4: f(x) = x², ρ = {rho:g}, x¹ = {EXAMPLE34['x1']:g}, t_k = {EXAMPLE34['step']}, "
+               f"{iters} iterations. Inexact GD with g^k = f′(x^k − ρ f′(x^k)/|f′(x^k)|), whose error is the "
+               f"constant 2ρ, converges to x = ρ where |f′| = 2ρ = {2 * rho:g} ≠ 0; GD with the same stepsizes "
+               "converges to the minimizer 0.")
+    return {"name": "example34", "title": "Example 3.4: inexact GD with a constant error",
+            "caption": caption,
+            "parameters": {"problem": problem_description(problem), "rho": rho, "x1": [EXAMPLE34["x1"]],
+                           "step": EXAMPLE34["step"], "iters": iters, "method_gd": "gd",
+                           "method_igd": "igd:error=example34 (radius slot = rho)", "seed": SEED},
+            "summary": summary, "layout": {"ncols": 2, "nrows": 1, "width": "full"},
+            "panels": [panel("(a) iterates", "iteration $k$", "$x^k$", x_curves,
+                             hlines=[{"y": rho, "label": f"$\\rho$ = {rho:g} (non-stationary)"}]),
+                       panel("(b) derivative", "iteration $k$", "$|f'(x^k)|$", g_curves,
+                             hlines=[{"y": 2 * rho, "label": f"$2\\rho$ = {2 * rho:g}"}])]}
+
+
+# ----------------------------------------------------------------------------- registry
+def _nonconvex(name):
+    def build():
+        from . import figure_data_nonconvex
+        return getattr(figure_data_nonconvex, name)()
+    return build
+
+
+BUILDERS = {"figure1": figure1, "figure3": figure3, "example34": example34,
+            "figure2_deterministic": _nonconvex("figure2_deterministic"), "mexican_hat": _nonconvex("mexican_hat")}
+FIGURES = list(BUILDERS)
+
+
+def figure_data(name: str) -> dict:
+    """Compute the data of figure ``name`` (one of :data:`FIGURES`); deterministic, no plotting."""
+    if name not in BUILDERS:
+        raise unknown_name("figure", name, FIGURES)
+    return BUILDERS[name]()
