@@ -1,0 +1,70 @@
+"""The runner's real outputs, certified: each case's truth follows from the paper or a closed form."""
+import numpy as np
+import pytest
+
+from convcheck import methods, run, schedules
+from convcheck.problems import get
+from convcheck.properties import certify
+
+
+def test_gd_with_step_one_over_L_on_a_quadratic_satisfies_everything():
+    """GD, t = 1/L on a strongly convex quadratic: linear convergence to x*, so P1–P5 hold."""
+    p = get("quadratic", n=5, cond=10.0, seed=3)
+    trace = run(p, "gd", np.ones(5) * 3, iters=2000, step=1.0 / p.meta.L)
+    cert = certify(trace, p)
+    assert cert.summary == {key: "holds" for key in ("P1", "P2", "P3", "P4", "P5")}
+    assert cert["P3"].rate is not None
+
+
+def test_example_3_1_sam_with_constant_step_and_radius_does_not_converge():
+    """Example 3.1: SAM with constant t, ρ satisfying (13) stays at distance ≥ tρλmin − (1 − tλmin)·bound
+    from x* (the only stationary point), so ‖∇f(x^k)‖ does not vanish: P1, P3, P5 fail."""
+    p = get("example31", n=2, seed=0)
+    params = p.example31_parameters()
+    trace = run(p, "sam", params["x1"], iters=3000, step=params["t"], radius=params["rho"])
+    cert = certify(trace, p)
+    for key in ("P1", "P3", "P5"):
+        assert cert[key].status == "fails", (key, cert[key].reason)
+    gd = certify(run(p, "gd", params["x1"], iters=3000, step=params["t"]), p)
+    assert gd["P5"].status == "holds"
+
+
+def test_example_3_4_inexact_gd_with_constant_error_converges_to_a_nonstationary_point():
+    """Example 3.4: on f = x², g^k = f′(x^k − ρ sign(x^k)) (error 2ρ), t_k = 0.5/(k+1): x^k → ρ with
+    f′(ρ) = 2ρ ≠ 0. The iterates converge, but P1, P2, P3, P4 and P5 all fail."""
+    p = get("x2")
+    trace = run(p, methods.igd(error="example34"), np.array([1.0]), iters=20000,
+                step=schedules.from_expr("0.5/(k+1)"), radius=0.3)
+    assert abs(trace.x[-1, 0] - 0.3) < 1e-3
+    cert = certify(trace, p)
+    assert cert.summary == {key: "fails" for key in ("P1", "P2", "P3", "P4", "P5")}, str(cert)
+
+
+def test_gd_on_the_mexican_hat_never_converges_and_is_not_claimed_to():
+    """Absil–Mahony–Andrews: GD's iterates spiral toward the unit circle of stationary points without
+    converging. ‖∇f‖ → 0 (P1–P3 hold) while the Cauchy radius per window does not shrink (P5 fails).
+    P4 (f → 0, the value on the circle) needs the run to be known bounded, which a finite run of this
+    length cannot show (‖x^k − x¹‖ still grows), so it may be inconclusive but never fails."""
+    p = get("mexican_hat")
+    start = p.spiral_start()
+    trace = run(p, "gd", start["x1"], iters=20000, step=start["step"])
+    cert = certify(trace, p)
+    for key in ("P1", "P2", "P3"):
+        assert cert[key].status == "holds", (key, cert[key].reason)
+    assert cert["P5"].status == "fails", cert["P5"].reason
+    assert cert["P4"].status in ("holds", "inconclusive")
+
+
+@pytest.mark.parametrize("status_case", ["diverged", "stationary"])
+def test_run_statuses_are_certified_honestly(status_case):
+    p = get("quadratic", n=2, cond=2.0, seed=0)
+    if status_case == "diverged":
+        trace = run(p, "gd", np.ones(2), iters=500, step=3.0 / p.meta.L)
+        assert trace.status == "diverged"
+        cert = certify(trace, p)
+        assert cert["P5"].status == "fails" and cert["P4"].status == "fails"
+    else:
+        p = get("x2")  # x* = 0 is exact, so ∇f(x¹) = 0 exactly
+        trace = run(p, "sam", np.zeros(1), iters=10, step=0.1, radius=0.1)
+        assert trace.status == "stationary"
+        assert set(certify(trace, p).summary.values()) == {"holds"}
