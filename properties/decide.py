@@ -108,7 +108,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     elif kind in ("limit", "cycle") and np.any(nonstationary) and trend_max.status != "zero":
         worst = int(np.argmax(cand_g - change))
         p2 = Verdict("fails", f"a non-stationary accumulation point ({_kind_text(kind, len(points))}): "
-                     f"‖∇f‖ = {cand_g[worst]:.3g} there, {cand_g[worst] / cand_floor[worst]:.3g}× its floor, "
+                     f"‖∇f‖ = {cand_g[worst]:.3g} there, {_times(cand_g[worst], cand_floor[worst])} its floor, "
                      "more than the gradient can change within the estimate's radius", p2_ev)
     elif kind == "tail sample" and (np.all(cand_g <= cand_floor) or (trend_max.status == "zero" and is_bounded)):
         p2 = Verdict("holds", "the tail samples standing for the accumulation set all have vanishing "
@@ -196,6 +196,11 @@ def _window_rate(pos, values, floor):
     total = np.sum((lv - lv.mean()) ** 2)
     r2 = 1.0 if total <= 1e-300 else 1.0 - float(np.sum(resid ** 2) / total)
     return {"model": "power", "exponent": float(-slope), "r2": r2, "of": "window minima of ‖∇f‖"}
+
+
+def _times(value: float, floor: float) -> str:
+    """"N×" for value/floor, or "above" where the floor is exactly 0 (an exactly flat gradient)."""
+    return f"{value / floor:.3g}×" if floor > 0 else "above"
 
 
 def _kind_text(kind: str, count: int) -> str:
