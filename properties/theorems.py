@@ -194,17 +194,21 @@ def applicable(problem, method, step, radius=None, x0=None, *, include_all: bool
     return out
 
 
-def f_eventually_nonincreasing(trace, start_fraction: float = 0.5) -> dict:
-    """Theorem 4.1(ii): f(x^{k+1}) ≤ f(x^k) over the last half of the recorded steps (to round-off)."""
+def f_eventually_nonincreasing(trace, start_fraction: float = 0.5, round_off_factor: float = 100.0) -> dict:
+    """Theorem 4.1(ii): f(x^{k+1}) ≤ f(x^k) over the last half of the recorded steps, to round-off.
+
+    An increase counts only above the f floor of the certifier: round_off_factor·ε·(max |f| on the
+    checked steps + (max f − min f) over the run), the resolution of f itself.
+    """
     f = np.asarray(trace.f, dtype=float)
     f = f[np.isfinite(f)]
     tail = f[int(len(f) * start_fraction):]
     if len(tail) < 2:
         return {"holds": None, "note": "too few recorded values"}
-    slack = 1e-13 * (np.abs(tail[:-1]) + 1e-300) + 4 * np.finfo(float).eps * np.abs(tail[:-1])
-    rises = np.diff(tail) > slack
+    floor = round_off_factor * np.finfo(float).eps * (float(np.max(np.abs(tail))) + float(np.ptp(f)))
+    rises = np.diff(tail) > floor
     return {"holds": not bool(rises.any()), "increases": int(rises.sum()), "checked_steps": int(len(tail) - 1),
-            "largest_increase": float(np.max(np.diff(tail))) if len(tail) > 1 else 0.0}
+            "largest_increase": float(np.max(np.diff(tail))), "floor": floor}
 
 
 RUN_CHECKS = {"f_eventually_nonincreasing": f_eventually_nonincreasing}
