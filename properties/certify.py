@@ -64,6 +64,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "max_windows": 16,        # windows scanned at all
     "r2_min": 0.9,            # power-law fit quality needed to call a decrease "to zero"
     "beta_min": 0.05,         # smallest power-law decay exponent read as "to zero"
+    "aitken_fraction": 0.5,   # a shallow decay whose Aitken-extrapolated limit exceeds this × the newest
+    "aitken_shallow": 0.5,    #   value, with local exponent above −aitken_shallow, is not read as "to zero"
     "beta_sum": 0.25,         # decay exponent needed to call a window sum (remaining length) finite
     "beta_flat": 0.03,        # |local exponent| below which a quantity has levelled off
     "significance": 10.0,     # a value above significance × floor is not round-off

@@ -79,13 +79,15 @@ class LimitTest:
     r2: float = float("nan")
     remaining: float = float("inf")
     longer_factor: Optional[float] = None
+    extrapolated_limit: Optional[float] = None
     values: list = field(default_factory=list)
     positions: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"status": self.status, "note": self.note, "last": self.last, "floor": self.floor,
                 "power_exponent": self.exponent, "local_exponent": self.local_exponent, "r2": self.r2,
-                "remaining_sum": self.remaining, "windows_k": self.positions, "window_values": self.values}
+                "remaining_sum": self.remaining, "extrapolated_limit": self.extrapolated_limit,
+                "windows_k": self.positions, "window_values": self.values}
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -101,6 +103,18 @@ def _times(value: float, floor: float) -> str:
     if floor > 0 and value > 0 and np.log10(value) - np.log10(floor) < 300:
         return f"{value / floor:.3g}×"
     return "far above"
+
+
+def aitken_limit(values: np.ndarray):
+    """Aitken Δ² extrapolation of a decreasing sequence of window values, or None when the
+    differences are not all positive or do not shrink (then nothing is extrapolated)."""
+    drops = -np.diff(np.asarray(values, float))
+    if drops.size < 2 or not np.all(drops > 0):
+        return None
+    ratio = float(np.exp(np.mean(np.log(drops[1:] / drops[:-1]))))
+    if not ratio < 1.0:
+        return None
+    return float(values[-1] - drops[-1] * ratio / (1.0 - ratio))
 
 
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
@@ -141,7 +155,16 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     _, beta_local, _ = _line_fit(logk[-3:], logv[-3:])
     out.exponent, out.local_exponent, out.r2 = beta, beta_local, r2
     decreasing = beta <= -options["beta_min"] and beta_local <= -options["beta_min"]
-    not_flattening = beta_local <= 0.5 * beta
+    # A slow drift toward a positive level also looks like a shallow power law over a few windows.
+    # A power law a·k^β has window differences shrinking by the constant ratio 2^β, and Aitken's Δ²
+    # extrapolation of such a sequence is exactly 0; a drift toward c > 0 extrapolates to about c.
+    limit = aitken_limit(val[-3:])
+    out.extrapolated_limit = limit
+    # Steep decays are already guarded by the flattening test; Aitken's estimate is needed (and only
+    # reliable) for shallow ones, where a drift and a slow power law look alike.
+    drifting = limit is not None and limit > options["aitken_fraction"] * val[-1] \
+        and beta_local > -options["aitken_shallow"]
+    not_flattening = beta_local <= 0.5 * beta and not drifting
     rate_ok = (not summable) or (beta <= -options["beta_sum"] and beta_local <= -options["beta_sum"])
     if decreasing and not_flattening and r2 >= options["r2_min"] and rate_ok:
         ratio = 2.0 ** max(beta, beta_local)

@@ -68,3 +68,35 @@ def test_run_statuses_are_certified_honestly(status_case):
         trace = run(p, "sam", np.zeros(1), iters=10, step=0.1, radius=0.1)
         assert trace.status == "stationary"
         assert set(certify(trace, p).summary.values()) == {"holds"}
+
+
+def tilted_well():
+    """f(x) = x²/2 + 1.5·exp(−x²/2): a double well whose minimizers are ±√(2 ln 1.5)."""
+    from convcheck.problems import from_functions
+
+    return from_functions(lambda X: 0.5 * X[..., 0] ** 2 + 1.5 * np.exp(-0.5 * X[..., 0] ** 2),
+                          lambda X: X - 1.5 * X * np.exp(-0.5 * X ** 2), dim=1, name="tilted_well", L=2.5)
+
+
+def test_slow_drift_to_a_nonstationary_point_is_not_read_as_convergence():
+    """Regression: SAM with t_k = 0.5/k and a constant radius ρ = 1.1 (Σ t_kρ_k = ∞, outside Cor. 3.5)
+    creeps toward x ≈ 0.2 where |f′| ≈ 0.09: over the last windows ‖∇f‖ falls like k^-0.06, which once
+    read as a power-law decay to zero and certified all five properties. None may hold."""
+    p = tilted_well()
+    trace = run(p, "sam", np.array([2.5]), iters=20000, step=schedules.power(0.5, 1), radius=1.1)
+    assert trace.grad_norm[-1] > 0.09
+    cert = certify(trace, p)
+    for key in ("P2", "P3", "P4", "P5"):
+        assert cert[key].status == "fails", (key, cert[key].reason)
+    assert cert["P1"].status != "holds"
+
+
+def test_analytic_drift_toward_a_positive_gradient_is_not_zero():
+    """x^k = 1 + k^-0.06 on f = x²/2: ‖∇f(x^k)‖ = x^k → 1 (P1, P3 fail); the decay of ‖∇f‖ − 1 is a
+    shallow power law, so only the extrapolated limit tells it from a decay to zero."""
+    from convcheck.problems import from_functions
+
+    p = from_functions(lambda X: 0.5 * X[..., 0] ** 2, lambda X: X, dim=1, name="half_square", L=1.0)
+    k = np.arange(1, 200_001, dtype=float)
+    cert = certify((1.0 + k ** -0.06)[:, None], p)
+    assert cert["P3"].status != "holds" and cert["P1"].status != "holds", str(cert)
