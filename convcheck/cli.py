@@ -56,10 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the HTML/Markdown/JSON report (default: the built-in study)")
     p.add_argument("runs", nargs="*", help="trace files or folders to report on instead of the default study")
-    p.add_argument("--out", default="report")
+    p.add_argument("--out", default="report", help="output folder (default report/)")
     p.add_argument("--quick", action="store_true", help="the --quick theorem study (faster, smaller runs)")
     p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
-    _add_write_flags(p)
+    p.add_argument("--force", action="store_true", help="replace an existing report folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
     p = sub.add_parser("figures", help="regenerate the paper's figures")
     p.add_argument("--out", default="figures")
@@ -217,7 +218,7 @@ def cmd_report(args) -> int:
 
     paths = trace_paths(args.runs) if args.runs else None
     summary = make_report(args.out, traces=paths, quick=args.quick, figures=not args.no_figures,
-                          force=args.force, resume=args.resume, progress=not args.quiet)
+                          force=args.force, progress=not args.quiet)
     if not args.quiet:
         print(summary)
     return 0

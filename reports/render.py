@@ -124,8 +124,9 @@ def _run_html(run: dict, png) -> str:
         rate = _rate_text(v.get("rate"))
         rows.append(f"<tr><td>{p}</td><td>{_e(run['predicted'].get(p, '—'))}</td>{_cell(run['observed'].get(p, '—'))}"
                     f"{_cell(run['comparison'].get(p, '—'))}<td>{_e(v.get('reason', ''))}</td><td>{_e(rate)}</td></tr>")
-    hyps = "".join(f"<li>{_e(h.get('name', ''))}: <b>{_e(h.get('value'))}</b> — {_e(h.get('how', ''))}</li>"
+    hyps = "".join(f"<li>{_e(h.get('name', ''))}: <b>{_e(_decided(h.get('value')))}</b> — {_e(h.get('how', ''))}</li>"
                    for h in run.get("hypotheses") or [])
+    details = "".join(f"<li>{_e(d)}</li>" for d in run.get("details") or [])
     return (f"<div class='run' id='{_e(run['id'])}'><h3>{_e(run['id'])}: {_e(run['result'])} — "
             f"<span class='{VERDICT_CLASS.get(run['verdict'], '')}'>{_e(run['verdict'])}</span></h3>"
             f"<p class='meta'>{_e(run.get('statement') or '')}</p>"
@@ -133,10 +134,16 @@ def _run_html(run: dict, png) -> str:
             f"step <code>{_e(run['step'])}</code>, radius <code>{_e(run['radius'])}</code>, "
             f"{run['iters']} iterations, seed {run['seed']}; status <b>{_e(run['status'])}</b> "
             f"{_e(run.get('status_reason') or '')}</p>"
-            + (f"<details><summary>hypotheses</summary><ul>{hyps}</ul></details>" if hyps else "")
+            + (f"<details><summary>hypotheses and how each was decided</summary><ul>{hyps}</ul></details>"
+               if hyps else "")
+            + (f"<p class='meta'>checks:</p><ul class='meta'>{details}</ul>" if details else "")
             + "<table><tr><th>property</th><th>predicted</th><th>observed</th><th>comparison</th><th>reason</th>"
               "<th>observed rate</th></tr>" + "".join(rows) + "</table>"
             + (_img(png, f"plots of run {run['id']}") if png else "") + "</div>")
+
+
+def _decided(value) -> str:
+    return {True: "holds", False: "violated", None: "undecided"}.get(value, str(value))
 
 
 def _rate_text(rate) -> str:
@@ -191,6 +198,8 @@ def render_markdown(report: dict, run_image_paths: dict, figures: list) -> str:
             reason = str(v.get("reason", "")).replace("|", "\\|")
             out.append(f"| {p} | {run['predicted'].get(p, '—')} | {run['observed'].get(p, '—')} | "
                        f"{run['comparison'].get(p, '—')} | {reason} | {_rate_text(v.get('rate'))} |")
+        for detail in run.get("details") or []:
+            out.append(f"- {detail}")
         if run["id"] in run_image_paths:
             out += ["", f"![plots of {run['id']}]({run_image_paths[run['id']]})"]
         out.append("")

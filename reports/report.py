@@ -20,6 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from convcheck.errors import OutputExistsError
 from convcheck.trace import Trace, atomic_write_text
 from convcheck.versions import library_versions
@@ -28,29 +30,15 @@ from .render import PROPERTIES, render_html, render_markdown
 from .schema import SCHEMA_VERSION
 
 
-def compare(predicted: dict, observed: dict) -> tuple[dict, str]:
-    """Per-property and overall comparison of a prediction with a certificate's verdicts.
-
-    A predicted "holds" observed "fails" (or the reverse) is a contradiction; a predicted property
-    observed "inconclusive" is inconclusive; all predicted properties observed as predicted is
-    consistent; no predicted property is "no prediction".
-    """
-    comparison = {}
+def per_property(predicted: dict, observed: dict) -> dict:
+    """Per-property comparison: "consistent", "contradiction" or "inconclusive" for each predicted property."""
+    out = {}
     for p in PROPERTIES:
-        if p not in predicted:
-            continue
-        seen = observed.get(p, "inconclusive")
-        if seen == "inconclusive":
-            comparison[p] = "inconclusive"
-        else:
-            comparison[p] = "consistent" if seen == predicted[p] else "contradiction"
-    values = set(comparison.values())
-    if not values:
-        return comparison, "no prediction"
-    for verdict in ("contradiction", "inconclusive"):
-        if verdict in values:
-            return comparison, verdict
-    return comparison, "consistent"
+        if p in predicted:
+            seen = observed.get(p, "inconclusive")
+            out[p] = "inconclusive" if seen == "inconclusive" else \
+                ("consistent" if seen == predicted[p] else "contradiction")
+    return out
 
 
 def _summary(runs: list) -> dict:
@@ -62,57 +50,82 @@ def _summary(runs: list) -> dict:
             "no_prediction": counts["no prediction"]}
 
 
-def _run_record(index, result, result_id, statement, trace, predicted, hypotheses, certificate) -> dict:
+def _record(index, app, trace, certificate, verdict, details) -> dict:
+    """One run of the report: configuration, status, certificate, prediction and comparison."""
     meta = trace.metadata
+    predicted = dict(app.predicted) if app is not None else {}
     observed = dict(certificate.summary) if certificate is not None else {}
-    comparison, verdict = compare(predicted, observed)
-    return {"id": f"run{index:03d}", "result": result, "result_id": result_id, "statement": statement,
+    radius = meta.get("radius")
+    return {"id": f"run{index:03d}", "result": app.number if app is not None else "no result applies",
+            "result_id": app.result if app is not None else None,
+            "statement": app.statement if app is not None else None,
             "problem": meta.get("problem", {}).get("key", "?"), "method": meta.get("method", {}).get("spec", "?"),
             "step": (meta.get("step") or {}).get("spec", "?"),
-            "radius": (meta.get("radius") or {}).get("spec") if meta.get("radius") else None,
-            "x0": [float(v) for v in meta.get("x0", [])], "iters": int(meta.get("iters", max(1, trace.last_k - 1))),
+            "radius": radius.get("spec") if isinstance(radius, dict) else None,
+            "x0": [float(v) for v in meta.get("x0", [])], "iters": int(meta.get("iters", 1)),
             "seed": int(meta.get("seed", 0)), "status": trace.status, "status_reason": trace.status_reason or "",
-            "predicted": dict(predicted), "observed": observed, "comparison": comparison, "verdict": verdict,
-            "hypotheses": hypotheses, "certificate": certificate.to_dict() if certificate is not None else None}
+            "predicted": predicted, "observed": observed, "comparison": per_property(predicted, observed),
+            "verdict": verdict, "details": list(details),
+            "hypotheses": [{"name": name, "value": d.value, "how": d.how} for name, d in app.hypotheses]
+            if app is not None else [],
+            "certificate": certificate.to_dict() if certificate is not None else None}
 
 
 def runs_from_study(study) -> list:
     """(record, trace, problem, certificate) for each run of the theorem study."""
+    from convcheck.properties import problem_from_trace
+
     out = []
     for index, row in enumerate(study.rows, start=1):
-        record = _run_record(index, row.result_label, row.result_id, row.statement, row.trace, row.predicted,
-                             row.hypotheses_json(), row.certificate)
-        out.append((record, row.trace, row.problem, row.certificate))
+        record = _record(index, row.applicability, row.trace, row.certificate, row.verdict, row.details)
+        out.append((record, row.trace, problem_from_trace(row.trace), row.certificate))
     return out
 
 
 def runs_from_traces(paths) -> list:
-    """Load, certify and predict for saved traces (catalogue problems are rebuilt from the metadata)."""
+    """Load, certify and predict for saved traces (catalogue problems are rebuilt from the metadata).
+
+    A trace to which several results apply appears once per result; one to which none applies is
+    reported with "no prediction".
+    """
     from convcheck.properties import applicable, certify, problem_from_trace
+    from convcheck.properties.study import compare
 
     out = []
     for path in paths:
         trace = Trace.load(path)
         problem = problem_from_trace(trace, path)
-        certificate = certify(trace, problem) if trace.status != "failed" else None
+        if trace.status == "failed":
+            out.append((_record(len(out) + 1, None, trace, None, "no prediction", [trace.status_reason]),
+                        trace, problem, None))
+            continue
+        certificate = certify(trace, problem)
         meta = trace.metadata
-        results = [] if trace.status == "failed" else applicable(
-            problem, meta["method"]["spec"], meta["step"]["spec"], (meta.get("radius") or {}).get("spec"))
-        applying = [r for r in results if r.applies]
-        if applying:
-            for result in applying:
-                record = _run_record(len(out) + 1, result.label, result.result_id, result.statement, trace,
-                                     result.predicted, result.hypotheses_json(), certificate)
-                out.append((record, trace, problem, certificate))
-        else:
-            record = _run_record(len(out) + 1, f"{Path(path).name} (no result applies)", None, None, trace, {},
-                                 [], certificate)
-            out.append((record, trace, problem, certificate))
+        radius = meta.get("radius")
+        results = [a for a in applicable(problem, meta["method"]["spec"], meta["step"]["spec"],
+                                         radius.get("spec") if isinstance(radius, dict) else None,
+                                         x0=np.asarray(meta.get("x0"), float)) if a.applies is True]
+        for app in results:
+            verdict, details = compare(app, certificate, trace)
+            if not app.predicted and app.bound is None and not app.checks:
+                verdict = "no prediction"
+            out.append((_record(len(out) + 1, app, trace, certificate, verdict, details), trace, problem, certificate))
+        if not results:
+            out.append((_record(len(out) + 1, None, trace, certificate, "no prediction", []), trace, problem,
+                        certificate))
     return out
 
 
-def make_report(out, traces=None, quick=False, figures=True, force=False, resume=False, progress=True) -> str:
-    """Write the report folder ``out``; return a short summary for the terminal."""
+def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True) -> str:
+    """Write the report folder ``out``; return a short summary for the terminal.
+
+    Parameters
+    ----------
+    traces : trace files to report on; None runs the built-in study (``quick`` for its small size).
+    figures : also regenerate the paper's figures into ``out/figures``.
+    force : replace an existing non-empty ``out``.
+    progress : progress bars on a terminal (never when stderr is not a terminal).
+    """
     from . import run_plots
     from .figures import FIGURES, make_figures
 
@@ -130,7 +143,8 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, resume
         from convcheck.properties.study import run_study
         entries = runs_from_study(run_study(quick=quick, progress=progress))
         study_kind = "quick" if quick else "default"
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent if out.parent.exists() else None))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         figure_dir = staging / "figures"
         (figure_dir / "runs").mkdir(parents=True)
@@ -144,7 +158,7 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, resume
                                        "files": [f"figures/{name}.{ext}" for ext in ("png", "pdf", "json")]})
                 figure_images.append((name, caption, (figure_dir / f"{name}.png").read_bytes()))
         records, run_images, run_image_paths = [], {}, {}
-        for record, trace, problem, certificate in entries:
+        for record, trace, problem, certificate in _progress(entries, progress, "plots"):
             records.append(record)
             if trace.status == "failed" or len(trace.k) == 0:
                 continue
@@ -169,6 +183,13 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, resume
     s = report["summary"]
     return (f"{out}/index.html: {s['runs']} runs, {s['results']} results; consistent {s['consistent']}, "
             f"contradiction {s['contradiction']}, inconclusive {s['inconclusive']}, no prediction {s['no_prediction']}")
+
+
+def _progress(items, enabled: bool, what: str):
+    if not enabled or not sys.stderr.isatty():
+        return items
+    from tqdm import tqdm
+    return tqdm(items, desc=what, unit="run", leave=False)
 
 
 def _move_into_place(staging: Path, out: Path) -> None:

@@ -205,7 +205,10 @@ def plot_run(trace, problem, certificate=None):
     return draw_run_plot(run_plot_data(trace, problem, certificate))
 
 
-def save_run_plot(trace, problem, certificate, stem, formats=("png", "pdf")) -> bytes:
+RUN_PLOT_DPI = 110  # run plots are many and embedded in the HTML page; the PDF keeps full quality
+
+
+def save_run_plot(trace, problem, certificate, stem, formats=("png", "pdf"), dpi: int = RUN_PLOT_DPI) -> bytes:
     """Write ``stem``.png (and .pdf) and the ``stem``.json sidecar atomically; return the PNG bytes."""
     from convcheck.trace import atomic_write_bytes, atomic_write_text
 
@@ -215,7 +218,7 @@ def save_run_plot(trace, problem, certificate, stem, formats=("png", "pdf")) -> 
     data = run_plot_data(trace, problem, certificate)
     fig = draw_run_plot(data)
     try:
-        png = figure_to_png_bytes(fig, close_figure=False)
+        png = figure_to_png_bytes(fig, dpi=dpi, close_figure=False)
         atomic_write_bytes(stem.with_name(stem.name + ".png"), png)
         if "pdf" in formats:
             atomic_write_bytes(stem.with_name(stem.name + ".pdf"), figure_to_pdf_bytes(fig, close_figure=False))
