@@ -105,6 +105,7 @@ def _draw_path_panel(ax, panel: dict) -> None:
         levels = log_contour_levels(z) if levels is None else np.asarray(levels, dtype=np.float64)
         ax.contour(np.asarray(contour["x"]), np.asarray(contour["y"]), z, levels=levels, colors="0.7",
                    linewidths=0.5, zorder=1)
+        ax.plot([], [], color="0.7", linewidth=0.5, label="level sets of $f$")  # legend entry for the contours
     circle = panel.get("circle")
     if circle is not None:
         angle = np.linspace(0, 2 * math.pi, 400)

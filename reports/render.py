@@ -32,6 +32,8 @@ th{background:#f3f3f3}
 .run{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1.2em 0}
 .meta{color:#555;font-size:.9em}code{background:#f5f5f5;padding:0 .2em}
 img{max-width:100%;height:auto}figure{margin:1em 0}figcaption{font-size:.9em;color:#444}
+figure img{max-width:720px}.wide{overflow-x:auto}th code{font-size:.85em;word-break:break-all}
+table tr th:first-child{max-width:16em}
 """
 
 
@@ -89,11 +91,13 @@ def render_html(report: dict, run_images: dict, figures: list) -> str:
     parts.append("<table><tr><th>property</th><th>meaning</th></tr>" + "".join(
         f"<tr><td>{p}</td><td>{_e(PROPERTY_TEXT[p])}</td></tr>" for p in PROPERTIES) + "</table>")
     results, problems, cells = result_problem_table(report["runs"])
-    parts.append("<h2 id='table'>Results × problems</h2><table><tr><th>result</th>"
-                 + "".join(f"<th>{_e(p)}</th>" for p in problems) + "</tr>")
-    for result in results:
-        row = [f"<tr><th>{_e(result)}</th>"]
-        for problem in problems:
+    parts.append("<h2 id='table'>Results × problems</h2><p class='meta'>Each cell combines the runs of one "
+                 "result on one problem (worst verdict first); the links lead to the runs.</p>"
+                 "<div class='wide'><table><tr><th>problem</th>"
+                 + "".join(f"<th>{_e(r)}</th>" for r in results) + "</tr>")
+    for problem in problems:
+        row = [f"<tr><th><code>{_e(problem)}</code></th>"]
+        for result in results:
             runs = cells.get((result, problem))
             if not runs:
                 row.append("<td></td>")
@@ -102,7 +106,7 @@ def render_html(report: dict, run_images: dict, figures: list) -> str:
             links = " ".join(f"<a href='#{_e(r['id'])}'>{_e(r['id'])}</a>" for r in runs)
             row.append(f"<td class='{VERDICT_CLASS[verdict]}'>{_e(verdict)}<br><small>{links}</small></td>")
         parts.append("".join(row) + "</tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
     if figures:
         parts.append("<h2 id='figures'>The paper's figures, regenerated</h2>")
         for name, caption, png in figures:

@@ -21,6 +21,7 @@ base64) and close it, so that building many plots does not grow memory. ``save_r
 from __future__ import annotations
 
 import io
+import textwrap
 import math
 from pathlib import Path
 from typing import Optional
@@ -173,12 +174,13 @@ def draw_run_plot(data: dict):
         # fixed margins instead of constrained layout: a report draws dozens of these (see style.new_figure)
         if two_d:
             fig, axes = new_figure(2, 2, width=FULL_WIDTH_IN, height=5.4, layout=None)
-            fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.9, wspace=0.32, hspace=0.42)
+            fig.subplots_adjust(left=0.1, right=0.98, bottom=0.12, top=0.86, wspace=0.32, hspace=0.42)
         else:
             fig, axes = new_figure(3, 1, width=FULL_WIDTH_IN, height=2.5, layout=None)
-            fig.subplots_adjust(left=0.09, right=0.99, bottom=0.19, top=0.8, wspace=0.45)
+            fig.subplots_adjust(left=0.09, right=0.99, bottom=0.19, top=0.74, wspace=0.45)
         axes = axes.flat
-        fig.suptitle(data["title"])
+        # long problem keys: wrap the title instead of letting it run off the canvas
+        fig.suptitle("\n".join(textwrap.wrap(data["title"], 90)), fontsize="medium")
         if "gap" not in data:
             for ax in axes:
                 ax.set_axis_off()
