@@ -132,11 +132,12 @@ def jax_scan(problem, batch):
 def measure(n, batch, min_seconds, flops, with_loop=True, with_jax=True):
     problem = get_problem("logsum", n=n, m=n, seed=0)
     row = {"n": n, "m": n, "B": batch}
-    tracemalloc.start()
     seconds, steps = timed(convcheck_sweep(problem, batch), min_seconds, 64)
+    row["convcheck"] = batch * steps / seconds
+    tracemalloc.start()  # separately: tracing allocations slows NumPy down
+    convcheck_sweep(problem, batch)(steps)
     row["convcheck_peak_MiB"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
     tracemalloc.stop()
-    row["convcheck"] = batch * steps / seconds
     if with_loop:
         loop_batch = min(batch, 8)  # the loop's cost is linear in B: time a few runs, scale
         seconds, steps = timed(python_loop(problem, loop_batch), min_seconds, 64)
