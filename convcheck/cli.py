@@ -74,24 +74,21 @@ def _add_write_flags(p):
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
-def _pos_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return value
+def _whole_number(minimum: int, what: str):
+    """argparse type: an integer ≥ ``minimum``, else a one-line error naming what is accepted."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {what} whole number, got {text!r}")
+        return value
+    return parse
 
 
-def _nonneg_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative whole number, got {text!r}")
-    return value
+_pos_int = _whole_number(1, "positive")
+_nonneg_int = _whole_number(0, "non-negative")
 
 
 def parse_vector(text: str):

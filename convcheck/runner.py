@@ -41,7 +41,8 @@ CHUNK_STEPS = 256
 MIN_SHARD = 32                        # fewest runs in a CPU shard
 SHARD_FLOATS = 12288                  # B·n per shard: fits the cache (see run_group)
 DEFAULT_THREADS = 1                   # shards in parallel threads: no gain measured (see run_group)
-LARGE_DIM = 256                       # from this n on, BLAS-bound: one engine, BLAS threads
+LARGE_DIM = 256                       # from this n on BLAS-bound: larger shards, BLAS threads
+LARGE_SHARD_FLOATS = 131072           # B·n per shard for n ≥ LARGE_DIM (n = 500: B = 262)
 
 
 @dataclass
@@ -244,7 +245,8 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     SHARD_FLOATS values per (B, n) array (at least MIN_SHARD runs), run one after another: measured on
     2 cores, the per-step cost grows faster than linearly once the temporaries leave the cache
     (n = 20: 1.5e6 run-steps/s at B = 512, 0.95e6 at B = 1024). Problems with n ≥ LARGE_DIM are bound
-    by BLAS, which prefers large batches and its own threads, and are not split. ``threads`` > 1 runs
+    by BLAS, which prefers larger batches and its own threads: their shards hold LARGE_SHARD_FLOATS
+    (n = 500: 4.3e4 run-steps/s at B = 256, 2.7e4 at B = 1024 unsplit). ``threads`` > 1 runs
     shards concurrently with single-threaded BLAS; on the 2-core machine this was measured no faster
     (per-call dispatch holds the GIL), so the default is 1. Results do not depend on the sharding
     beyond BLAS round-off; repeated runs are bitwise identical.
@@ -252,10 +254,10 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     from .engine import BatchEngine
 
     dim = batch[0].problem.dim
-    if backend.name != "numpy" or dim >= LARGE_DIM or len(batch) * dim <= SHARD_FLOATS \
-            or len(batch) < 2 * MIN_SHARD:
+    shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
+    if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
         return BatchEngine(batch, backend, bar).run()
-    per_shard = max(MIN_SHARD, SHARD_FLOATS // dim)
+    per_shard = max(MIN_SHARD, shard_floats // dim)
     count = -(-len(batch) // per_shard)
     bounds = np.linspace(0, len(batch), count + 1).astype(int)
     parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]

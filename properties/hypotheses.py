@@ -25,6 +25,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from convcheck import schedules as schedules_module
+from convcheck.schedule_facts import Fact
 
 ALGORITHM_1A = ("sam", "rsam", "vasso", "fsam")
 # KL with exponent q implies KL with any larger exponent q' < 1 near x̄ (s^q' ≤ s^q for s < 1), and
@@ -33,20 +34,15 @@ LARGEST_TESTED_EXPONENT = 0.999
 
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(Fact):
     """A decided (True/False) or undecided (None) hypothesis, with how it was decided.
 
-    Truth testing raises: an undecided hypothesis must never read as False. Test ``.value``.
+    The same tri-state as a schedule :class:`~convcheck.schedule_facts.Fact`; truth testing raises,
+    so an undecided hypothesis never reads as False. Test ``.value``.
     """
-
-    value: Optional[bool]
-    how: str
 
     def __bool__(self) -> bool:
         raise TypeError("a Decision may be undecided; test decision.value (True, False or None)")
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "how": self.how}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,12 @@ def problem_from_trace(trace: Trace, path="trace"):
     name, params = info.get("name"), dict(info.get("params") or {})
     if not name:
         raise TraceFileError(f"trace {str(path)!r} does not name its problem")
+    if name == "symbolic" and "expr" in params:  # rebuilt from its expression, through the restricted parser
+        try:
+            expr = params.pop("expr")
+            return problems.symbolic(expr, **params)
+        except ConvcheckError as exc:
+            raise TraceFileError(f"trace {str(path)!r}: cannot rebuild its symbolic problem ({exc})") from None
     if name not in problems.catalogue():
         raise TraceFileError(
             f"trace {str(path)!r} ran on problem {name!r}, which is not in the catalogue (a user-defined "

@@ -14,6 +14,8 @@ from typing import Any, Iterator, Optional
 
 import numpy as np
 
+from convcheck.jsonable import jsonable
+
 PROPERTIES = {
     "P1": "liminf ‖∇f(x^k)‖ = 0",
     "P2": "every accumulation point of {x^k} is stationary",
@@ -144,24 +146,5 @@ def enforce_implications(verdicts: dict, bounded: bool) -> dict:
 
 
 def json_ready(obj: Any) -> Any:
-    """Convert numpy scalars/arrays to Python types and non-finite floats to strings (JSON-safe)."""
-    if isinstance(obj, dict):
-        return {str(k): json_ready(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [json_ready(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return json_ready(obj.tolist())
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer, int)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        value = float(obj)
-        if math.isfinite(value):
-            return value
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if obj is None or isinstance(obj, str):
-        return obj
-    if hasattr(obj, "to_dict"):
-        return json_ready(obj.to_dict())
-    return str(obj)
+    """JSON-safe form of certificate data (non-finite floats as "nan"/"inf"/"-inf" strings)."""
+    return jsonable(obj, nonfinite="string")

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from convcheck.jsonable import jsonable
+
 from . import style  # first: selects the Agg backend before pyplot is imported anywhere
 from .figure_data import FIGURES, figure_data
 from .style import (COLUMN_WIDTH_IN, DPI, FULL_WIDTH_IN, close, curve_style, log_contour_levels, new_figure,
@@ -131,20 +133,7 @@ def _draw_path_panel(ax, panel: dict) -> None:
 # ----------------------------------------------------------------------------- sidecar
 def _plain(value):
     """JSON-ready: arrays to lists, NumPy scalars to Python, non-finite floats to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, (np.integer, np.bool_)):
-        return value.item()
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    return str(value)
+    return jsonable(value, nonfinite="none")
 
 
 def sidecar_json(data: dict) -> str:

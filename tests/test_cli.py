@@ -107,3 +107,13 @@ def test_certify_prints_table_and_json(tmp_path, capsys):
     assert main(["certify", str(out), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data) == 1 and data[0]["summary"]["P5"] == "holds"
+
+
+def test_symbolic_problem_runs_and_is_certified_from_its_file(tmp_path, capsys):
+    out = tmp_path / "runs"
+    assert main(["run", "--problem", "symbolic:(x0**2 + x1**2 - 1)**2", "--method", "gd", "--step",
+                 "constant:0.05", "--x0", "0.3,0.4", "--iters", "2000", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["certify", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data[0]["summary"]["P5"] == "holds"
