@@ -60,9 +60,12 @@ def test_resume_after_kill_gives_the_uninterrupted_results(tmp_path):
     reference = tmp_path / "reference"
     interrupted = tmp_path / "interrupted"
     command = [sys.executable, "-c", "import sys; from convcheck.cli import main; sys.exit(main(sys.argv[1:]))"]
-    process = subprocess.Popen([*command, *args, "--out", str(interrupted)], stderr=subprocess.PIPE)
+    # cwd outside the checkout: "python -c" puts the cwd first on sys.path, where the source folder
+    # convcheck/ would shadow the installed package
+    process = subprocess.Popen([*command, *args, "--out", str(interrupted)], stderr=subprocess.PIPE, cwd=tmp_path)
     deadline = time.time() + 120
     while time.time() < deadline and len(list(interrupted.glob("*.npz"))) < 2:
+        assert process.poll() is None, process.stderr.read().decode()
         time.sleep(0.05)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
