@@ -122,9 +122,10 @@ class _Builder:
             operand = self.build(node.operand, depth + 1)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = node.func.id if isinstance(node.func, ast.Name) else ast.dump(node.func)[:40]
-                raise self.refuse(f"the call of {name!r}")
+            if not isinstance(node.func, ast.Name):
+                raise self.refuse(f"calling a {type(node.func).__name__} (only named functions may be called)")
+            if node.func.id not in FUNCTIONS:
+                raise self.refuse(f"the call of {node.func.id!r}")
             if node.keywords:
                 raise self.refuse("a keyword argument")
             if not node.args or len(node.args) > 8:
