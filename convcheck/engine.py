@@ -141,10 +141,12 @@ class BatchEngine:
             keep[:] = False
         self.store.append((self.alive.copy(), ks[keep], f[keep], g[keep], s[keep], t[keep], r[keep],
                            (ks, f, g, s, t, r)))
-        # only the latest chunk's full-resolution arrays are needed (for records at a stop)
+        # full-resolution rows are needed only for a record at a stop: a stop in this chunk keeps at
+        # most up to its first step's predecessor, the previous chunk's last row, so keep that row
         if len(self.store) > 1:
             previous = self.store[-2]
-            self.store[-2] = previous[:7] + (None,)
+            if previous[7] is not None:
+                self.store[-2] = previous[:7] + (tuple(a[-1:] for a in previous[7]),)
 
     def _schedule_table(self, ks, which):
         table = np.empty((len(ks), len(self.alive)))
@@ -242,14 +244,16 @@ class BatchEngine:
             record_every=self.record_every, metadata=metadata)
 
     def _append_exact_record(self, arrays, run_id, last_k):
-        alive, *_, full = self.store[-1]
-        ks, f, g, s, t, r = full
-        position = np.searchsorted(alive, run_id)
-        j = int(np.searchsorted(ks, last_k))
-        if j < len(ks) and ks[j] == last_k:
-            for name, values in zip(("k", "f", "g", "s", "t", "r"), (ks, f, g, s, t, r)):
-                extra = np.array([values[j]]) if name == "k" else np.array([values[j, position]])
-                arrays[name] = np.concatenate([arrays[name], extra])
+        """Append the unthinned record of ``last_k`` (this chunk, or the previous chunk's last row)."""
+        for alive, *_, full in reversed(self.store[-2:]):
+            ks, f, g, s, t, r = full
+            position = np.searchsorted(alive, run_id)
+            j = int(np.searchsorted(ks, last_k))
+            if j < len(ks) and ks[j] == last_k and position < len(alive) and alive[position] == run_id:
+                for name, values in zip(("k", "f", "g", "s", "t", "r"), (ks, f, g, s, t, r)):
+                    extra = np.array([values[j]]) if name == "k" else np.array([values[j, position]])
+                    arrays[name] = np.concatenate([arrays[name], extra])
+                return
 
     def _iterates(self, run_id, col, last_k, ring_last_k):
         first_tail = max(1, ring_last_k - self.tail + 1)

@@ -69,6 +69,10 @@ def boundedness(it: Iterates, windows, options: dict) -> dict:
     grows_a_lot = valid.size >= 3 and valid[-1] >= options["escape_growth"] * valid[0]
     max_valid = d_max[np.isfinite(d_max)][-int(options["tail_windows"]):]
     max_grows_a_lot = max_valid.size >= 3 and max_valid[-1] >= options["escape_growth"] * max_valid[0]
+    ratios = valid[1:] / np.maximum(valid[:-1], tiny) if valid.size >= 3 else np.zeros(0)
+    # steady: the newest window grew at least 0.9× as fast as any earlier one (x = k, exponential
+    # growth); a decelerating growth is also how a long approach to a far limit looks
+    steady = bool(ratios.size >= 2 and ratios[-1] >= 0.9 * np.max(ratios[:-1]))
     if inv_min.status == "zero" and growing and grows_a_lot:
         status = "escaping"
         note = (f"‖x^k − x¹‖ grows without levelling off on every geometric window (minimum over the newest "
@@ -79,7 +83,7 @@ def boundedness(it: Iterates, windows, options: dict) -> dict:
         status, note = "bounded", f"max ‖x^k − x¹‖ has levelled off (at most {np.nanmax(d_max):.3g})"
     else:
         status, note = "unknown", inv_max.note
-    return {"status": status, "note": note, "max_distance": scale,
+    return {"status": status, "note": note, "max_distance": scale, "steady": steady and status == "escaping",
             "window_min_distance": d_min.tolist(), "window_max_distance": d_max.tolist(),
             "escape_test": inv_min.to_dict(), "unbounded_test": inv_max.to_dict()}
 

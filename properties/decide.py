@@ -98,9 +98,15 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     stationary = (cand_g + change <= cand_floor)
     nonstationary = (cand_g - change > opts["significance"] * cand_floor)
     p2_ev = {"candidates": candidates, "bounded": bounded["status"], "gradient_trend": trend_max.to_dict()}
-    if kind == "none":
+    if kind == "none" and (trend_max.status == "zero" or run["status"] == "diverged" or bounded.get("steady")):
         p2 = Verdict("holds", "no accumulation point: " + bounded["note"] + "; so P2 holds vacuously "
                      "(escape is inferred from the trend, a finite run cannot prove it)", p2_ev)
+    elif kind == "none":
+        # growth of ‖x^k − x¹‖ alone is also the start of a long trip to a far (possibly non-stationary)
+        # limit; with a gradient that is not seen to vanish, no accumulation point is not established
+        p2 = Verdict("inconclusive", "no accumulation point is inferred from the growth of ‖x^k − x¹‖ ("
+                     + bounded["note"] + "), but the gradient is not seen to vanish, and a long approach to a "
+                     "far limit looks the same; " + LONGER, p2_ev)
     elif kind in ("limit", "cycle") and np.all(stationary | (trend_max.status == "zero")):
         p2 = Verdict("holds", f"every accumulation point ({_kind_text(kind, len(points))}) is stationary: "
                      + (f"‖∇f‖ ≤ {np.max(cand_g):.3g} at the candidates, within their round-off floor"

@@ -80,6 +80,7 @@ class LimitTest:
     remaining: float = float("inf")
     longer_factor: Optional[float] = None
     extrapolated_limit: Optional[float] = None
+    newest_exponent: Optional[float] = None
     values: list = field(default_factory=list)
     positions: list = field(default_factory=list)
 
@@ -87,6 +88,7 @@ class LimitTest:
         return {"status": self.status, "note": self.note, "last": self.last, "floor": self.floor,
                 "power_exponent": self.exponent, "local_exponent": self.local_exponent, "r2": self.r2,
                 "remaining_sum": self.remaining, "extrapolated_limit": self.extrapolated_limit,
+                "newest_exponent": self.newest_exponent,
                 "windows_k": self.positions, "window_values": self.values}
 
 
@@ -117,6 +119,20 @@ def aitken_limit(values: np.ndarray):
     return float(values[-1] - drops[-1] * ratio / (1.0 - ratio))
 
 
+def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[bool, float]:
+    """(settling on a positive level?, exponent between the newest two windows).
+
+    Settling: Aitken's extrapolated limit exceeds ``aitken_fraction`` × the newest value while the
+    newest window fell only a little (exponent above −``aitken_shallow``). A steep newest drop means
+    the quantity is still falling, where a three-point extrapolation is unreliable.
+    """
+    if val.size < 2 or not (val[-2] > 0 and val[-1] > 0):
+        return False, -np.inf
+    newest = float(np.log(val[-1] / val[-2]) / np.log(pos[-1] / pos[-2]))
+    return bool(limit is not None and limit > options["aitken_fraction"] * val[-1]
+                and newest > -options["aitken_shallow"]), newest
+
+
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
                summable: bool = False, what: str = "the quantity") -> LimitTest:
     """Decide whether the window statistics ``values`` (oldest first) tend to zero.
@@ -132,6 +148,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     """
     ok = np.isfinite(values)
     pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
+    peak = float(np.max(val)) if val.size else 0.0
     m = int(options["tail_windows"])
     pos, val = pos[-m:], val[-m:]
     out = LimitTest("unknown", "", floor=float(floor), values=val.tolist(), positions=pos.tolist())
@@ -154,16 +171,17 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     _, beta, r2 = _line_fit(logk, logv)
     _, beta_local, _ = _line_fit(logk[-3:], logv[-3:])
     out.exponent, out.local_exponent, out.r2 = beta, beta_local, r2
-    decreasing = beta <= -options["beta_min"] and beta_local <= -options["beta_min"]
+    # "To zero" needs the quantity to have fallen far below its own peak over the run: a decrease
+    # that has covered less than that is equally the first part of an approach to a positive level.
+    far_below_peak = val[-1] <= options["zero_drop"] * peak
+    decreasing = beta <= -options["beta_min"] and beta_local <= -options["beta_min"] and far_below_peak
     # A slow drift toward a positive level also looks like a shallow power law over a few windows.
     # A power law a·k^β has window differences shrinking by the constant ratio 2^β, and Aitken's Δ²
     # extrapolation of such a sequence is exactly 0; a drift toward c > 0 extrapolates to about c.
     limit = aitken_limit(val[-3:])
     out.extrapolated_limit = limit
-    # Steep decays are already guarded by the flattening test; Aitken's estimate is needed (and only
-    # reliable) for shallow ones, where a drift and a slow power law look alike.
-    drifting = limit is not None and limit > options["aitken_fraction"] * val[-1] \
-        and beta_local > -options["aitken_shallow"]
+    drifting, newest = _settling(pos, val, limit, options)
+    out.newest_exponent = newest
     not_flattening = beta_local <= 0.5 * beta and not drifting
     rate_ok = (not summable) or (beta <= -options["beta_sum"] and beta_local <= -options["beta_sum"])
     if decreasing and not_flattening and r2 >= options["r2_min"] and rate_ok:
@@ -176,7 +194,11 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     _, slope_k, r2_lin = _line_fit(pos / pos[-1], logv)
     monotone = bool(np.all(np.diff(logv) < 0))
     accelerating = beta <= -options["beta_sum"] and beta_local <= beta
-    if monotone and decreasing and (accelerating or (slope_k < 0 and r2_lin >= options["r2_min"])):
+    # a linear rate read off a few windows must also have fallen a long way: an approach to c > 0
+    # looks linear while the distance to c still dominates
+    fell = val[-1] <= options["linear_drop"] * val[0]
+    if monotone and decreasing and fell and not drifting and \
+            (accelerating or (slope_k < 0 and r2_lin >= options["r2_min"])):
         ratio = 2.0 ** beta_local
         out.status, out.remaining, out.r2 = "zero", float(val[-1] * ratio / (1.0 - ratio)), max(r2, r2_lin)
         out.note = (f"{what} decreases faster than any power of k over the last {val.size} geometric windows "

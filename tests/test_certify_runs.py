@@ -100,3 +100,18 @@ def test_analytic_drift_toward_a_positive_gradient_is_not_zero():
     k = np.arange(1, 200_001, dtype=float)
     cert = certify((1.0 + k ** -0.06)[:, None], p)
     assert cert["P3"].status != "holds" and cert["P1"].status != "holds", str(cert)
+
+
+@pytest.mark.parametrize("iters", [1000, 2000, 4000, 8000, 16000])
+def test_fast_approach_to_a_nonstationary_point_is_never_certified_stationary(iters):
+    """Regression (found in review): Example 3.4's reverse-SAM error with a constant step 1e-3 on x²
+    converges linearly to x = 0.3, where |f′| = 0.6. Window maxima of ‖∇f‖ (5.7, 4.8, 3.9, 2.6, 1.3, 0.7,
+    0.6…) first look like a steep decay to zero; they once gave P1–P3 "holds", and at 8000 steps all
+    five. At no length may P1, P2, P3 or P5 hold."""
+    p = get("x2")
+    trace = run(p, methods.igd(error="example34"), np.array([3.0]), iters=iters, step=1e-3, radius=0.3)
+    cert = certify(trace, p)
+    for key in ("P1", "P2", "P3", "P5"):
+        assert cert[key].status != "holds", (iters, key, cert[key].reason)
+    if iters >= 8000:
+        assert cert["P5"].status == "fails" and cert["P2"].status == "fails"

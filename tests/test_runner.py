@@ -180,3 +180,19 @@ def test_cupy_backend_agrees_with_numpy(logsum):
         assert gpu_trace.metadata["backend"] == "cupy"
         assert_allclose(gpu_trace.x, cpu_trace.x, rtol=1e-10, atol=1e-12)
         assert_allclose(gpu_trace.f, cpu_trace.f, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad_from", [257, 300])
+def test_thinned_run_stopping_at_a_chunk_boundary_keeps_its_last_record(bad_from):
+    """Regression (found in review): with record_every = 10, a run whose first bad iterate is the first
+    step of a chunk (k = 257) lost its last good record (k = 256); mid-chunk stops were right."""
+    from convcheck.problems.base import FunctionProblem, Meta
+
+    edge = -(bad_from - 1.5)
+    p = FunctionProblem("line", Meta(dim=1), lambda X: np.where(X[..., 0] <= edge, np.nan, X[..., 0]),
+                        lambda X: np.where(X <= edge, np.nan, np.ones_like(X)))
+    trace = run(p, "gd", np.array([0.0]), iters=1000, step=1.0, record_every=10)
+    assert trace.status == "diverged" and trace.status_k == bad_from
+    assert trace.k[-1] == trace.last_k == bad_from - 1
+    assert trace.f[-1] == -(bad_from - 2) and np.isnan(trace.step_norm[-1])
+    assert np.all(trace.step_norm[:-1] == 1.0)
