@@ -66,7 +66,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "beta_min": 0.05,         # smallest power-law decay exponent read as "to zero"
     "aitken_fraction": 0.5,   # a shallow decay whose Aitken-extrapolated limit exceeds this × the newest
     "aitken_shallow": 0.5,    #   value, with local exponent above −aitken_shallow, is not read as "to zero"
-    "zero_drop": 1e-2,        # "to zero" needs the newest window at most this × the peak over all windows
+    "zero_drop": 0.05,        # "to zero" needs the newest window at most this × the peak over all windows
     "linear_drop": 1e-2,      # a linear-rate "to zero" must have fallen by this factor over the decisive windows
     "beta_sum": 0.25,         # decay exponent needed to call a window sum (remaining length) finite
     "beta_flat": 0.03,        # |local exponent| below which a quantity has levelled off
