@@ -215,7 +215,9 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
             out.note = (f"{what} has levelled off at {val[-1]:.3g} (local exponent {beta_local:.2g} over "
                         f"the newest windows), {_times(val[-1], floor)} the round-off floor")
             return out
-        if beta_local >= options["beta_flat"] and beta >= options["beta_flat"] and val[-1] >= val[0]:
+        # growth must be a clean trend: a noisy rise (a slowly drifting tail's diameter) decides nothing
+        if beta_local >= options["beta_flat"] and beta >= options["beta_flat"] and val[-1] >= val[0] \
+                and r2 >= options["r2_min"]:
             out.status = "positive"
             out.note = (f"{what} grows (power-law exponent {beta:.2g}, newest value {val[-1]:.3g}), "
                         "so it does not tend to zero")
