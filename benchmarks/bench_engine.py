@@ -31,7 +31,7 @@ import tracemalloc
 
 import numpy as np
 
-from convcheck import schedules, sweep
+from convcheck import sweep
 from convcheck.backend import get_backend
 from convcheck.problems import get as get_problem
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from .errors import InputError, SpecError, unknown_name
 from .specs import BARE_KEY, format_spec, parse_spec

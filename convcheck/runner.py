@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -320,6 +318,3 @@ def checkpoint_steps(iters: int) -> np.ndarray:
     ks = np.unique(np.round(np.logspace(0, math.log10(last), count)).astype(np.int64))
     return np.unique(np.concatenate([[1], ks, [last]]))
 
-
-def now() -> float:
-    return time.perf_counter()

@@ -8,11 +8,8 @@ checkers, never a property of the run.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
-
-import numpy as np
 
 from convcheck.jsonable import jsonable
 
