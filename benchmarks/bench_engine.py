@@ -61,11 +61,11 @@ def timed(fn, min_seconds: float, steps: int):
         steps = int(steps * max(2.0, 1.2 * min_seconds / max(elapsed, 1e-6)))
 
 
-def convcheck_sweep(problem, batch, record=True, backend="numpy"):
+def convcheck_sweep(problem, batch, record=True, backend="numpy", step=None):
     x0s = problem.x_star + 0.1 / problem.dim ** 2 + 0.01 * np.random.default_rng(1).standard_normal((batch, problem.dim))
 
     def go(steps):
-        configs = [dict(problem=problem, method="sam", x0=x0s[b], iters=steps, step=STEP, radius=RADIUS, seed=b,
+        configs = [dict(problem=problem, method="sam", x0=x0s[b], iters=steps, step=step or STEP, radius=RADIUS, seed=b,
                         record=record) for b in range(batch)]
         traces = sweep(configs, backend=backend, on_error="raise")
         assert all(t.status == "completed" for t in traces), [t.status_reason for t in traces]
@@ -192,10 +192,17 @@ def memory_benchmark(sizes=(10 ** 4, 10 ** 5, 10 ** 6)):
         print("  " + out.stdout.strip().splitlines()[-1])
 
 
-def gpu_benchmark(batch=10 ** 4, n=1000, iters=200):
+def gpu_benchmark(batch=10 ** 4, n=1000, iters=500, compare_runs=4):
+    """CuPy at B = batch, n = m = n against the device's fp64 matmul rate, and agreement with NumPy.
+
+    The step is 1/L (L the problem's stated gradient Lipschitz constant): at t = 0.1 SAM on this
+    problem is chaotic and rounding differences between any two BLAS libraries grow to O(1), so
+    agreement would measure chaos, not correctness. The work per step does not depend on t.
+    """
     backend = get_backend("cupy")
     cp = backend.xp
-    a = cp.random.standard_normal((4096, 4096))
+    size = 8192
+    a = cp.random.standard_normal((size, size))
     a @ a
     backend.synchronize()
     start, count = time.perf_counter(), 0
@@ -203,21 +210,32 @@ def gpu_benchmark(batch=10 ** 4, n=1000, iters=200):
         a @ a
         count += 1
     backend.synchronize()
-    gpu_flops = 2 * 4096 ** 3 * count / (time.perf_counter() - start)
+    gpu_flops = 2 * size ** 3 * count / (time.perf_counter() - start)
+    del a
     problem = get_problem("logsum", n=n, m=n, seed=0)
-    go = convcheck_sweep(problem, batch, backend="cupy")
-    go(5)
+    step = 1.0 / problem.meta.L
+    go = convcheck_sweep(problem, batch, backend="cupy", step=step)
+    go(5)  # warm-up: CuPy compiles its kernels on first use
     start = time.perf_counter()
     traces = go(iters)
     seconds = time.perf_counter() - start
+    engine_seconds = traces[0].metadata["timing"]["batch_seconds"]
     rate = batch * iters / seconds
     roof = gpu_flops / (8.0 * n * n)
-    subset = convcheck_sweep(problem, 4, backend="numpy")(iters)
-    agreement = max(float(np.max(np.abs(t.x[-1] - g.x[-1]) / (np.abs(g.x[-1]) + 1e-300)))
-                    for t, g in zip(subset, traces[:4]))
+    subset = convcheck_sweep(problem, compare_runs, backend="numpy", step=step)(iters)
+
+    def rel(a, b):
+        return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(b))), 1e-300))
+    agreement = {name: max(rel(getattr(g, name), getattr(c, name)) for g, c in zip(traces, subset))
+                 for name in ("x", "f", "grad_norm")}
     print(json.dumps({"device_fp64_matmul_TFLOPs": gpu_flops / 1e12, "run_steps_per_s": rate,
-                      "percent_roofline": 100 * rate / roof, "max_rel_diff_vs_numpy": agreement,
-                      "batch": batch, "n": n, "iters": iters}))
+                      "seconds_total": seconds, "seconds_engine": engine_seconds,
+                      "percent_roofline": 100 * rate / roof,
+                      "percent_roofline_engine_only": 100 * batch * iters / engine_seconds / roof,
+                      "max_rel_diff_vs_numpy": agreement, "compared_runs": compare_runs,
+                      "batch": batch, "n": n, "iters": iters, "step": step}, indent=1))
+    worst = max(agreement.values())
+    print(f"agreement with NumPy: {worst:.2e} relative ({'within' if worst <= 1e-10 else 'OUTSIDE'} 1e-10)")
 
 
 def main(argv=None):

@@ -102,7 +102,7 @@ class BatchEngine:
             if record:
                 rec_f[j] = F
             rec_g[j] = gnorm[:, 0]
-            xp.einsum("ij,ij->i", D, D, out=rec_d2[j])
+            rec_d2[j] = xp.einsum("ij,ij->i", D, D)  # CuPy's einsum takes no out=
             X = X - t * D  # a new array: a method may keep D (or G) in its state
         f_host = self.backend.to_host(rec_f)
         g_host = self.backend.to_host(rec_g)
@@ -198,9 +198,13 @@ class BatchEngine:
         suspect = np.flatnonzero(start_norm + path[-1] > self.bound)
         for col in suspect:
             slots = (ks - 1) % self.tail
-            norms = np.linalg.norm(self.backend.to_host(self.ring[slots, col]), axis=1)
+            norms = np.linalg.norm(self.backend.to_host(self.ring[self._device_index(slots), col]), axis=1)
             hits[:, col] = norms > self.bound
         return hits
+
+    def _device_index(self, index):
+        """A host integer index array as an index for this backend's arrays (CuPy wants device ones)."""
+        return self.backend.asarray(index, dtype=np.int64)
 
     def _retire(self, X, state, stops, chunk_last_k):
         for col, (last_k, status, event_k, why) in stops:
@@ -208,7 +212,7 @@ class BatchEngine:
             self._finish(run_id, col, last_k, status, event_k, why, chunk_last_k)
         keep = np.ones(len(self.alive), bool)
         keep[[col for col, _ in stops]] = False
-        index = self.backend.asarray(np.flatnonzero(keep), dtype=np.int64)
+        index = self._device_index(np.flatnonzero(keep))
         self.alive = self.alive[keep]
         self.ring[:, :len(self.alive)] = self.ring[:, index]
         X = X[index]
@@ -258,7 +262,7 @@ class BatchEngine:
     def _iterates(self, run_id, col, last_k, ring_last_k):
         first_tail = max(1, ring_last_k - self.tail + 1)
         tail_ks = np.arange(first_tail, last_k + 1)
-        tail_x = self.backend.to_host(self.ring[(tail_ks - 1) % self.tail, col]) if tail_ks.size else \
+        tail_x = self.backend.to_host(self.ring[self._device_index((tail_ks - 1) % self.tail), col]) if tail_ks.size else \
             np.zeros((0, self.problem.dim))
         check_ks, check_x = [], []
         for k, alive, X in self.checkpoint_store:
