@@ -46,6 +46,7 @@ class BatchEngine:
         self.chunk = chunk
         self.checkpoints = set(checkpoint_steps(self.iters).tolist())
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
+        self._schedule_groups: dict = {}
         # per-run outputs
         self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
         self.checkpoint_store = []  # (k, alive ids, X host)
@@ -131,8 +132,7 @@ class BatchEngine:
         stops = self._find_stops(ks, f_host, g_host, np.zeros((1, batch)))
         if stops:
             self._retire(X, {}, stops, k)
-        for col, run_id in enumerate(self.alive):
-            self._finish(int(run_id), col, k, "completed", None, "", k)
+        self._finish_many([(int(run_id), col, k, "completed", None, "") for col, run_id in enumerate(self.alive)], k)
 
     # ------------------------------------------------------------------ recording
     def _store(self, ks, f, g, s, t, r, force=False):
@@ -149,14 +149,22 @@ class BatchEngine:
                 self.store[-2] = previous[:7] + (tuple(a[-1:] for a in previous[7]),)
 
     def _schedule_table(self, ks, which):
-        table = np.empty((len(ks), len(self.alive)))
-        by_spec: dict = {}
-        for col, run_id in enumerate(self.alive):
-            schedule = getattr(self.configs[run_id], which)
-            by_spec.setdefault(schedule.spec, (schedule, []))[1].append(col)
-        for schedule, cols in by_spec.values():
-            table[:, cols] = np.asarray(schedule.values(ks), dtype=np.float64)[:, None]
-        return table
+        """(C, B_alive) values of the ``which`` schedule ("step" or "radius") at steps ``ks``.
+
+        Runs are grouped by schedule spec once; each distinct schedule is evaluated once per chunk.
+        """
+        if which not in self._schedule_groups:
+            by_spec: dict = {}
+            group_of = np.empty(len(self.configs), np.int64)
+            for run_id, config in enumerate(self.configs):
+                schedule = getattr(config, which)
+                group_of[run_id] = by_spec.setdefault(schedule.spec, (len(by_spec), schedule))[0]
+            self._schedule_groups[which] = ([schedule for _, schedule in by_spec.values()], group_of)
+        schedules, group_of = self._schedule_groups[which]
+        values = np.empty((len(ks), len(schedules)))
+        for i, schedule in enumerate(schedules):
+            values[:, i] = np.asarray(schedule.values(ks), dtype=np.float64)
+        return values[:, group_of[self.alive]]
 
     def _noise(self, count, dim):
         if not self.method.noise_dim:
@@ -207,9 +215,8 @@ class BatchEngine:
         return self.backend.asarray(index, dtype=np.int64)
 
     def _retire(self, X, state, stops, chunk_last_k):
-        for col, (last_k, status, event_k, why) in stops:
-            run_id = int(self.alive[col])
-            self._finish(run_id, col, last_k, status, event_k, why, chunk_last_k)
+        self._finish_many([(int(self.alive[col]), col, last_k, status, event_k, why)
+                           for col, (last_k, status, event_k, why) in stops], chunk_last_k)
         keep = np.ones(len(self.alive), bool)
         keep[[col for col, _ in stops]] = False
         index = self._device_index(np.flatnonzero(keep))
@@ -219,33 +226,56 @@ class BatchEngine:
         state = {name: (value[index] if value is not None else None) for name, value in state.items()}
         return X, state
 
-    # ------------------------------------------------------------------ assembling a Trace
-    def _finish(self, run_id, col, last_k, status, event_k, reason, ring_last_k):
-        config = self.configs[run_id]
-        parts = {name: [] for name in ("k", "f", "g", "s", "t", "r")}
+    # ------------------------------------------------------------------ assembling Traces
+    def _finish_many(self, finishing, ring_last_k):
+        """Build the Traces of the runs in ``finishing``: [(run_id, col, last_k, status, event_k, reason)].
+
+        Batched over runs (one gather per stored chunk, one device transfer for the ring): every run
+        that finishes now was alive in every stored chunk, so its column exists in each of them.
+        """
+        if not finishing:
+            return
+        run_ids = np.array([entry[0] for entry in finishing])
+        records = self._gather_records(run_ids)
+        tails = self._gather_tails(np.array([entry[1] for entry in finishing]), ring_last_k)
+        checkpoints = self._gather_checkpoints(run_ids)
+        common = dict(backend=self.backend.name, versions=library_versions(), record_every=self.record_every,
+                      tail=self.tail)
+        for j, (run_id, col, last_k, status, event_k, reason) in enumerate(finishing):
+            arrays = self._records_of(records, j, run_id, last_k)
+            x_k, x, tail_start = self._iterates_of(checkpoints, tails, j, last_k)
+            metadata = self.configs[run_id].describe()
+            metadata.update(common)
+            self.results[run_id] = Trace(
+                k=arrays["k"].astype(np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
+                step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
+                status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
+                record_every=self.record_every, metadata=metadata)
+
+    def _gather_records(self, run_ids):
+        """Kept records of ``run_ids`` over all stored chunks: (ks (K,), {name: (K, R)})."""
+        ks_parts, parts = [], {name: [] for name in ("f", "g", "s", "t", "r")}
         for alive, ks, f, g, s, t, r, _ in self.store:
-            position = np.searchsorted(alive, run_id)
-            if position >= len(alive) or alive[position] != run_id:
-                continue
-            mask = ks <= last_k
-            for name, values in zip(("k", "f", "g", "s", "t", "r"), (ks, f, g, s, t, r)):
-                parts[name].append(values[mask] if name == "k" else values[mask, position])
-        arrays = {name: np.concatenate(values) if values else np.zeros(0) for name, values in parts.items()}
-        if last_k >= 1 and (arrays["k"].size == 0 or arrays["k"][-1] != last_k):
+            positions = np.searchsorted(alive, run_ids)
+            ks_parts.append(ks)
+            for name, values in zip(("f", "g", "s", "t", "r"), (f, g, s, t, r)):
+                parts[name].append(values[:, positions])
+        ks_all = np.concatenate(ks_parts) if ks_parts else np.zeros(0, np.int64)
+        return ks_all, {name: (np.concatenate(v) if v else np.zeros((0, len(run_ids))))
+                        for name, v in parts.items()}
+
+    def _records_of(self, records, j, run_id, last_k):
+        ks_all, matrices = records
+        count = int(np.searchsorted(ks_all, last_k, side="right"))
+        arrays = {"k": ks_all[:count].copy()}
+        arrays.update({name: np.ascontiguousarray(matrix[:count, j]) for name, matrix in matrices.items()})
+        if last_k >= 1 and (count == 0 or ks_all[count - 1] != last_k):
             self._append_exact_record(arrays, run_id, last_k)
         if arrays["k"].size:
             for name in ("s", "t", "r"):
-                arrays[name] = arrays[name].astype(np.float64)
+                arrays[name] = arrays[name].astype(np.float64)  # a copy: the last entry is overwritten
                 arrays[name][-1] = np.nan  # the last iterate has no successor
-        x_k, x, tail_start = self._iterates(run_id, col, last_k, ring_last_k)
-        metadata = config.describe()
-        metadata.update(backend=self.backend.name, versions=library_versions(),
-                        record_every=self.record_every, tail=self.tail)
-        self.results[run_id] = Trace(
-            k=arrays["k"].astype(np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
-            step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
-            status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
-            record_every=self.record_every, metadata=metadata)
+        return arrays
 
     def _append_exact_record(self, arrays, run_id, last_k):
         """Append the unthinned record of ``last_k`` (this chunk, or the previous chunk's last row)."""
@@ -259,19 +289,30 @@ class BatchEngine:
                     arrays[name] = np.concatenate([arrays[name], extra])
                 return
 
-    def _iterates(self, run_id, col, last_k, ring_last_k):
+    def _gather_tails(self, cols, ring_last_k):
+        """The ring's iterates of columns ``cols`` as (tail ks (T,), block, slot index (T,), column index (R,)):
+        run j's tail is ``block[slot_index, column_index[j]]``. On NumPy the block is the ring itself (each
+        run's rows are copied once, when its Trace is built); on a device it is one host transfer (T, R, n).
+        """
         first_tail = max(1, ring_last_k - self.tail + 1)
-        tail_ks = np.arange(first_tail, last_k + 1)
-        tail_x = self.backend.to_host(self.ring[self._device_index((tail_ks - 1) % self.tail), col]) if tail_ks.size else \
-            np.zeros((0, self.problem.dim))
-        check_ks, check_x = [], []
-        for k, alive, X in self.checkpoint_store:
-            if k >= first_tail or k > last_k:
-                continue
-            position = np.searchsorted(alive, run_id)
-            if position < len(alive) and alive[position] == run_id:
-                check_ks.append(k)
-                check_x.append(X[position])
-        x_k = np.concatenate([np.array(check_ks, dtype=np.int64), tail_ks.astype(np.int64)])
-        x = np.concatenate([np.array(check_x).reshape(-1, self.problem.dim), tail_x]) if check_x else tail_x
-        return x_k, np.ascontiguousarray(x, dtype=np.float64), len(check_ks)
+        tail_ks = np.arange(first_tail, ring_last_k + 1)
+        slots = (tail_ks - 1) % self.tail
+        if self.backend.name == "numpy" or not tail_ks.size:
+            return tail_ks, self.ring, slots, np.asarray(cols)
+        block = self.ring[:, self._device_index(cols)][self._device_index(slots)]
+        return tail_ks, self.backend.to_host(block), np.arange(len(tail_ks)), np.arange(len(cols))
+
+    def _gather_checkpoints(self, run_ids):
+        """Checkpoint iterates of ``run_ids``: [(k, host array (R, n))] for every stored checkpoint."""
+        return [(k, X[np.searchsorted(alive, run_ids)]) for k, alive, X in self.checkpoint_store]
+
+    def _iterates_of(self, checkpoints, tails, j, last_k):
+        tail_ks_all, block, slot_index, column_index = tails
+        first_tail = int(tail_ks_all[0]) if tail_ks_all.size else last_k + 1
+        keep = tail_ks_all <= last_k
+        tail_ks, tail_x = tail_ks_all[keep], block[slot_index[keep], column_index[j]]
+        check = [(k, X[j]) for k, X in checkpoints if k < first_tail and k <= last_k]
+        x_k = np.concatenate([np.array([k for k, _ in check], dtype=np.int64), tail_ks.astype(np.int64)])
+        x = np.concatenate([np.array([v for _, v in check]).reshape(-1, self.problem.dim), tail_x]) if check \
+            else tail_x
+        return x_k, np.ascontiguousarray(x, dtype=np.float64), len(check)
