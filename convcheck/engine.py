@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from . import compiled
 from .methods import row_norms
 from .runner import (CHUNK_STEPS, DEFAULT_BOUND, checkpoint_steps, tail_length)
 from .trace import Trace
@@ -46,6 +47,7 @@ class BatchEngine:
         self.chunk = chunk
         self.checkpoints = set(checkpoint_steps(self.iters).tolist())
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
+        self.kernel = compiled.kernel_for(self.problem, self.method, backend)
         self._schedule_groups: dict = {}
         # per-run outputs
         self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
@@ -58,6 +60,7 @@ class BatchEngine:
         started = time.perf_counter()
         X = backend.asarray(np.stack([c.x0 for c in self.configs]))
         self.alive = np.arange(len(self.configs))
+        # ring[(k − 1) % tail, i] = x^k of run i: each step writes one contiguous (B, n) block
         self.ring = xp.empty((self.tail, len(self.configs), X.shape[1]))
         state = self.method.init_state(xp, None)
         k = 1
@@ -78,6 +81,8 @@ class BatchEngine:
 
     def _chunk(self, X, state, ks):
         xp, problem, method = self.xp, self.problem, self.method
+        if self.kernel is not None:
+            return self._compiled_chunk(X, state, ks)
         count, batch = len(ks), len(self.alive)
         step_host = self._schedule_table(ks, "step")
         radius_host = self._schedule_table(ks, "radius") if method.uses_radius else None
@@ -105,6 +110,24 @@ class BatchEngine:
             rec_g[j] = gnorm[:, 0]
             rec_d2[j] = xp.einsum("ij,ij->i", D, D)  # CuPy's einsum takes no out=
             X = X - t * D  # a new array: a method may keep D (or G) in its state
+        return self._end_chunk(X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2)
+
+    def _compiled_chunk(self, X, state, ks):
+        """The chunk as one call of the compiled kernel (see :mod:`convcheck.compiled`)."""
+        count, batch = len(ks), len(self.alive)
+        steps = self._schedule_table(ks, "step")
+        radii = self._schedule_table(ks, "radius") if self.method.uses_radius else None
+        rec_f = np.empty((count, batch)) if self.record else np.zeros((count, batch))
+        rec_g, rec_d2 = np.empty((count, batch)), np.empty((count, batch))
+        self.kernel.run_chunk(X, steps, radii, self.ring, (int(ks[0]) - 1) % self.tail, self.record,
+                              rec_f, rec_g, rec_d2)
+        for k in ks.tolist():  # x^k is in the ring: the chunk is shorter than the tail
+            if k in self.checkpoints:
+                self.checkpoint_store.append((k, self.alive.copy(), self.ring[(k - 1) % self.tail, :batch].copy()))
+        return self._end_chunk(X, state, ks, steps, radii, rec_f, rec_g, rec_d2)
+
+    def _end_chunk(self, X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2):
+        """Copy a chunk's records to the host, store them, and retire the runs that stopped in it."""
         f_host = self.backend.to_host(rec_f)
         g_host = self.backend.to_host(rec_g)
         s_host = step_host * np.sqrt(self.backend.to_host(rec_d2))
@@ -136,17 +159,22 @@ class BatchEngine:
 
     # ------------------------------------------------------------------ recording
     def _store(self, ks, f, g, s, t, r, force=False):
-        keep = ((ks - 1) % self.record_every == 0) if not force else np.ones(len(ks), bool)
-        if not self.record and not force:
-            keep[:] = False
-        self.store.append((self.alive.copy(), ks[keep], f[keep], g[keep], s[keep], t[keep], r[keep],
-                           (ks, f, g, s, t, r)))
+        """Keep the chunk's records of steps k ≡ 1 (mod record_every) (all of them when ``force``)."""
+        if force or self.record_every == 1:
+            kept = slice(None) if (self.record or force) else slice(0, 0)
+            arrays = (ks, f, g, s, t, r)  # the chunk's own arrays: no copy needed
+        else:
+            first = (-(int(ks[0]) - 1)) % self.record_every
+            kept = slice(first, None, self.record_every) if self.record else slice(0, 0)
+            arrays = tuple(np.ascontiguousarray(a[kept]) for a in (ks, f, g, s, t, r))  # copies: the
+            kept = slice(None)                                                        # chunk is freed
+        self.store.append((self.alive.copy(), *(a[kept] for a in arrays), (ks, f, g, s, t, r)))
         # full-resolution rows are needed only for a record at a stop: a stop in this chunk keeps at
         # most up to its first step's predecessor, the previous chunk's last row, so keep that row
         if len(self.store) > 1:
             previous = self.store[-2]
             if previous[7] is not None:
-                self.store[-2] = previous[:7] + (tuple(a[-1:] for a in previous[7]),)
+                self.store[-2] = previous[:7] + (tuple(a[-1:].copy() for a in previous[7]),)
 
     def _schedule_table(self, ks, which):
         """(C, B_alive) values of the ``which`` schedule ("step" or "radius") at steps ``ks``.
@@ -164,7 +192,7 @@ class BatchEngine:
         values = np.empty((len(ks), len(schedules)))
         for i, schedule in enumerate(schedules):
             values[:, i] = np.asarray(schedule.values(ks), dtype=np.float64)
-        return values[:, group_of[self.alive]]
+        return np.ascontiguousarray(values[:, group_of[self.alive]])  # C order: compiled kernels want it
 
     def _noise(self, count, dim):
         if not self.method.noise_dim:
@@ -200,10 +228,10 @@ class BatchEngine:
     def _bound_hits(self, ks, s):
         """Mask (C, B) of ‖x^k‖ > bound; cheap unless the path length could have reached the bound."""
         hits = np.zeros(s.shape, bool)
-        path = np.nancumsum(np.where(np.isfinite(s), s, 0.0), axis=0)
+        path = np.where(np.isfinite(s), s, 0.0).sum(axis=0)  # path length of each run in this chunk
         start = self.backend.to_host(self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)])
         start_norm = np.linalg.norm(start, axis=1)
-        suspect = np.flatnonzero(start_norm + path[-1] > self.bound)
+        suspect = np.flatnonzero(start_norm + path > self.bound)
         for col in suspect:
             slots = (ks - 1) % self.tail
             norms = np.linalg.norm(self.backend.to_host(self.ring[self._device_index(slots), col]), axis=1)
@@ -237,44 +265,44 @@ class BatchEngine:
             return
         run_ids = np.array([entry[0] for entry in finishing])
         records = self._gather_records(run_ids)
-        tails = self._gather_tails(np.array([entry[1] for entry in finishing]), ring_last_k)
-        checkpoints = self._gather_checkpoints(run_ids)
+        iterates = self._gather_iterates(np.array([entry[1] for entry in finishing]), run_ids, ring_last_k)
         common = dict(backend=self.backend.name, versions=library_versions(), record_every=self.record_every,
-                      tail=self.tail)
+                      tail=self.tail, engine=f"compiled:{self.kernel.name}" if self.kernel else "numpy")
         for j, (run_id, col, last_k, status, event_k, reason) in enumerate(finishing):
             arrays = self._records_of(records, j, run_id, last_k)
-            x_k, x, tail_start = self._iterates_of(checkpoints, tails, j, last_k)
+            x_k, x, tail_start = self._iterates_of(iterates, j, last_k)
             metadata = self.configs[run_id].describe()
             metadata.update(common)
             self.results[run_id] = Trace(
-                k=arrays["k"].astype(np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
+                k=np.asarray(arrays["k"], dtype=np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
                 step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
                 status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
                 record_every=self.record_every, metadata=metadata)
 
     def _gather_records(self, run_ids):
-        """Kept records of ``run_ids`` over all stored chunks: (ks (K,), {name: (K, R)})."""
+        """Kept records of ``run_ids`` over all stored chunks: (ks (K,), {name: (R, K)}), one row per run."""
         ks_parts, parts = [], {name: [] for name in ("f", "g", "s", "t", "r")}
         for alive, ks, f, g, s, t, r, _ in self.store:
             positions = np.searchsorted(alive, run_ids)
+            whole = len(positions) == len(alive) and bool((positions == np.arange(len(alive))).all())
             ks_parts.append(ks)
             for name, values in zip(("f", "g", "s", "t", "r"), (f, g, s, t, r)):
-                parts[name].append(values[:, positions])
+                parts[name].append(values if whole else values[:, positions])
         ks_all = np.concatenate(ks_parts) if ks_parts else np.zeros(0, np.int64)
-        return ks_all, {name: (np.concatenate(v) if v else np.zeros((0, len(run_ids))))
+        return ks_all, {name: (compiled.transposed(np.concatenate(v)) if v else np.zeros((len(run_ids), 0)))
                         for name, v in parts.items()}
 
     def _records_of(self, records, j, run_id, last_k):
+        """Run j's records up to ``last_k``: views of row j of the gathered blocks (no per-run copy)."""
         ks_all, matrices = records
         count = int(np.searchsorted(ks_all, last_k, side="right"))
-        arrays = {"k": ks_all[:count].copy()}
-        arrays.update({name: np.ascontiguousarray(matrix[:count, j]) for name, matrix in matrices.items()})
+        arrays = {"k": ks_all[:count]}
+        arrays.update({name: matrix[j, :count] for name, matrix in matrices.items()})
         if last_k >= 1 and (count == 0 or ks_all[count - 1] != last_k):
             self._append_exact_record(arrays, run_id, last_k)
         if arrays["k"].size:
             for name in ("s", "t", "r"):
-                arrays[name] = arrays[name].astype(np.float64)  # a copy: the last entry is overwritten
-                arrays[name][-1] = np.nan  # the last iterate has no successor
+                arrays[name][-1] = np.nan  # the last iterate has no successor (row j is this run's alone)
         return arrays
 
     def _append_exact_record(self, arrays, run_id, last_k):
@@ -289,30 +317,31 @@ class BatchEngine:
                     arrays[name] = np.concatenate([arrays[name], extra])
                 return
 
-    def _gather_tails(self, cols, ring_last_k):
-        """The ring's iterates of columns ``cols`` as (tail ks (T,), block, slot index (T,), column index (R,)):
-        run j's tail is ``block[slot_index, column_index[j]]``. On NumPy the block is the ring itself (each
-        run's rows are copied once, when its Trace is built); on a device it is one host transfer (T, R, n).
-        """
+    def _gather_iterates(self, cols, run_ids, ring_last_k):
+        """Kept iterates of the finishing runs as (ks (Q + T,), block (R, Q + T, n), Q): the Q stored
+        checkpoints before the ring's first step, then the ring's T iterates in step order. ks is
+        increasing, so a run's iterates up to its last step are a prefix of its row of the block."""
         first_tail = max(1, ring_last_k - self.tail + 1)
         tail_ks = np.arange(first_tail, ring_last_k + 1)
         slots = (tail_ks - 1) % self.tail
-        if self.backend.name == "numpy" or not tail_ks.size:
-            return tail_ks, self.ring, slots, np.asarray(cols)
-        block = self.ring[:, self._device_index(cols)][self._device_index(slots)]
-        return tail_ks, self.backend.to_host(block), np.arange(len(tail_ks)), np.arange(len(cols))
+        checkpoints = [(k, alive, X) for k, alive, X in self.checkpoint_store if k < first_tail]
+        count = len(checkpoints)
+        block = np.empty((len(run_ids), count + len(tail_ks), self.problem.dim))
+        for q, (_, alive, X) in enumerate(checkpoints):
+            block[:, q] = X[np.searchsorted(alive, run_ids)]
+        if not len(tail_ks):
+            pass
+        elif self.backend.name != "numpy":  # gather on the device, one transfer, transpose on the host
+            rows = self.ring[self._device_index(slots)][:, self._device_index(cols)]
+            block[:, count:] = self.backend.to_host(rows).transpose(1, 0, 2)
+        else:
+            compiled.gather_transposed(self.ring, slots, np.asarray(cols, dtype=np.int64), block, count)
+        ks = np.concatenate([np.array([k for k, _, _ in checkpoints], dtype=np.int64), tail_ks.astype(np.int64)])
+        return ks, block, count
 
-    def _gather_checkpoints(self, run_ids):
-        """Checkpoint iterates of ``run_ids``: [(k, host array (R, n))] for every stored checkpoint."""
-        return [(k, X[np.searchsorted(alive, run_ids)]) for k, alive, X in self.checkpoint_store]
-
-    def _iterates_of(self, checkpoints, tails, j, last_k):
-        tail_ks_all, block, slot_index, column_index = tails
-        first_tail = int(tail_ks_all[0]) if tail_ks_all.size else last_k + 1
-        keep = tail_ks_all <= last_k
-        tail_ks, tail_x = tail_ks_all[keep], block[slot_index[keep], column_index[j]]
-        check = [(k, X[j]) for k, X in checkpoints if k < first_tail and k <= last_k]
-        x_k = np.concatenate([np.array([k for k, _ in check], dtype=np.int64), tail_ks.astype(np.int64)])
-        x = np.concatenate([np.array([v for _, v in check]).reshape(-1, self.problem.dim), tail_x]) if check \
-            else tail_x
-        return x_k, np.ascontiguousarray(x, dtype=np.float64), len(check)
+    @staticmethod
+    def _iterates_of(iterates, j, last_k):
+        """Run j's kept iterates up to ``last_k``: (x_k, x view (K, n), number of checkpoints among them)."""
+        ks, block, checkpoints = iterates
+        count = int(np.searchsorted(ks, last_k, side="right"))
+        return ks[:count], block[j, :count], min(checkpoints, count)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import compiled
 from . import methods as methods_module
 from . import schedules as schedules_module
 from .backend import get_backend
@@ -41,6 +43,7 @@ SHARD_FLOATS = 12288                  # B·n per shard: fits the cache (see run_
 DEFAULT_THREADS = 1                   # shards in parallel threads: no gain measured (see run_group)
 LARGE_DIM = 256                       # from this n on BLAS-bound: larger shards, BLAS threads
 LARGE_SHARD_FLOATS = 131072           # B·n per shard for n ≥ LARGE_DIM (n = 500: B = 262)
+COMPILED_SHARD_FLOATS = 2 ** 17       # B·n per shard on compiled kernels (see _run_compiled_shards)
 
 
 @dataclass
@@ -252,6 +255,8 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     from .engine import BatchEngine
 
     dim = batch[0].problem.dim
+    if compiled.supports(batch[0].problem, batch[0].method, backend):
+        return _run_compiled_shards(batch, backend, bar, threads)
     shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
     if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
         return BatchEngine(batch, backend, bar).run()
@@ -265,6 +270,36 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
     return [trace for part in results for trace in part]
+
+
+def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> list:
+    """Shards of a batch on compiled kernels, one thread each, single-threaded BLAS.
+
+    The kernels release the GIL, so the threads run truly in parallel: measured on 2 cores at
+    n = m = 100, B = 256 (SAM on logsum), single-threaded dgemm on half the batch runs at 55 GFLOP/s
+    per core, against 76 GFLOP/s for one two-threaded dgemm on the whole batch. Shards hold at most
+    COMPILED_SHARD_FLOATS values per (B, n) array; there are at least as many as threads.
+    """
+    from .engine import BatchEngine
+
+    workers = max(1, min(threads or compiled_threads(), len(batch)))
+    count = max(workers, -(-len(batch) * batch[0].problem.dim // COMPILED_SHARD_FLOATS))
+    count = min(count, len(batch))
+    bounds = np.linspace(0, len(batch), count + 1).astype(int)
+    parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
+    if workers == 1 or count == 1:
+        return [trace for part in parts for trace in BatchEngine(part, backend, bar).run()]
+    with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
+    return [trace for part in results for trace in part]
+
+
+def compiled_threads() -> int:
+    """Threads for compiled shards: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def _blas_threads(limit):
