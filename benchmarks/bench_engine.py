@@ -35,7 +35,13 @@ from convcheck import sweep
 from convcheck.backend import get_backend
 from convcheck.problems import get as get_problem
 
-STEP, RADIUS = 0.1, 0.05
+RADIUS = 0.05
+
+
+def step_for(problem) -> float:
+    """t = 1/L (L the stated gradient Lipschitz constant): a step in the stable regime. At t = 0.1 SAM on
+    this problem (L ≈ 800 at n = 100) is chaotic; the work per step does not depend on t."""
+    return 1.0 / problem.meta.L
 
 
 def dgemm_flops(size: int = 1024, seconds: float = 1.0) -> float:
@@ -65,7 +71,7 @@ def convcheck_sweep(problem, batch, record=True, backend="numpy", step=None):
     x0s = problem.x_star + 0.1 / problem.dim ** 2 + 0.01 * np.random.default_rng(1).standard_normal((batch, problem.dim))
 
     def go(steps):
-        configs = [dict(problem=problem, method="sam", x0=x0s[b], iters=steps, step=step or STEP, radius=RADIUS, seed=b,
+        configs = [dict(problem=problem, method="sam", x0=x0s[b], iters=steps, step=step or step_for(problem), radius=RADIUS, seed=b,
                         record=record) for b in range(batch)]
         traces = sweep(configs, backend=backend, on_error="raise")
         assert all(t.status == "completed" for t in traces), [t.status_reason for t in traces]
@@ -74,7 +80,7 @@ def convcheck_sweep(problem, batch, record=True, backend="numpy", step=None):
 
 
 def python_loop(problem, batch):
-    A, b = problem.A, problem.b
+    A, b, STEP = problem.A, problem.b, step_for(problem)
     x0s = problem.x_star + 0.1 / problem.dim ** 2 + 0.01 * np.random.default_rng(1).standard_normal((batch, problem.dim))
 
     def go(steps):
@@ -101,7 +107,7 @@ def jax_scan(problem, batch):
     except ImportError:
         return None
     jax.config.update("jax_enable_x64", True)
-    A, b = jnp.asarray(problem.A), jnp.asarray(problem.b)
+    A, b, STEP = jnp.asarray(problem.A), jnp.asarray(problem.b), step_for(problem)
     x0s = jnp.asarray(problem.x_star + 0.1 / problem.dim ** 2
                       + 0.01 * np.random.default_rng(1).standard_normal((batch, problem.dim)))
 
@@ -192,7 +198,7 @@ def memory_benchmark(sizes=(10 ** 4, 10 ** 5, 10 ** 6)):
         print("  " + out.stdout.strip().splitlines()[-1])
 
 
-def gpu_benchmark(batch=10 ** 4, n=1000, iters=500, compare_runs=4):
+def gpu_benchmark(batch=10 ** 4, n=1000, iters=1000, compare_runs=4):
     """CuPy at B = batch, n = m = n against the device's fp64 matmul rate, and agreement with NumPy.
 
     The step is 1/L (L the problem's stated gradient Lipschitz constant): at t = 0.1 SAM on this
@@ -213,7 +219,7 @@ def gpu_benchmark(batch=10 ** 4, n=1000, iters=500, compare_runs=4):
     gpu_flops = 2 * size ** 3 * count / (time.perf_counter() - start)
     del a
     problem = get_problem("logsum", n=n, m=n, seed=0)
-    step = 1.0 / problem.meta.L
+    step = step_for(problem)
     go = convcheck_sweep(problem, batch, backend="cupy", step=step)
     go(5)  # warm-up: CuPy compiles its kernels on first use
     start = time.perf_counter()
