@@ -40,6 +40,8 @@ class BatchEngine:
         max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * batch))
         self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
         self.tail = tail_length(batch, dim, options.get("tail"))
+        if options.get("tail") is None:  # no longer than the run: a ring is written (page-faulted) anew per batch
+            self.tail = min(self.tail, max(64, self.iters + 1))
         self.bound = options.get("bound", DEFAULT_BOUND)
         chunk = min(CHUNK_STEPS, max(1, self.tail // 4))
         if self.method.noise_dim:
