@@ -77,7 +77,7 @@ def _logsum_gradient(X, A, AT, b, R, G, f_out, j, with_value):
                 r = R[i, l] - b[l]
                 u = r * r
                 R[i, l] = 2.0 * r / (1.0 + u)
-                if u > U_SPLIT or u != u:
+                if u > U_SPLIT:
                     value += math.log1p(u)
                 else:
                     group = group + u + group * u
@@ -221,7 +221,7 @@ def supports(problem, method, backend) -> bool:
     from convcheck.problems.catalogue_nonconvex import LogSumProblem  # noqa: PLC0415 - import cycle
 
     return (available() and backend.name == "numpy" and type(problem) is LogSumProblem
-            and method.name in METHOD_CODES and not method.noise_dim)
+            and method.name in METHOD_CODES)
 
 
 def kernel_for(problem, method, backend) -> Optional[ChunkKernel]:

@@ -39,9 +39,7 @@ class BatchEngine:
         self.record = options.get("record", True)
         max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * batch))
         self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
-        self.tail = tail_length(batch, dim, options.get("tail"))
-        if options.get("tail") is None:  # no longer than the run: a ring is written (page-faulted) anew per batch
-            self.tail = min(self.tail, max(64, self.iters + 1))
+        self.tail = tail_length(batch, dim, options.get("tail"), self.iters)
         self.bound = options.get("bound", DEFAULT_BOUND)
         chunk = min(CHUNK_STEPS, max(1, self.tail // 4))
         if self.method.noise_dim:
@@ -162,15 +160,13 @@ class BatchEngine:
     # ------------------------------------------------------------------ recording
     def _store(self, ks, f, g, s, t, r, force=False):
         """Keep the chunk's records of steps k ≡ 1 (mod record_every) (all of them when ``force``)."""
-        if force or self.record_every == 1:
-            kept = slice(None) if (self.record or force) else slice(0, 0)
-            arrays = (ks, f, g, s, t, r)  # the chunk's own arrays: no copy needed
-        else:
-            first = (-(int(ks[0]) - 1)) % self.record_every
-            kept = slice(first, None, self.record_every) if self.record else slice(0, 0)
-            arrays = tuple(np.ascontiguousarray(a[kept]) for a in (ks, f, g, s, t, r))  # copies: the
-            kept = slice(None)                                                        # chunk is freed
-        self.store.append((self.alive.copy(), *(a[kept] for a in arrays), (ks, f, g, s, t, r)))
+        if force or (self.record and self.record_every == 1):
+            kept = (ks, f, g, s, t, r)  # all rows: the chunk's own arrays, no copy
+        else:  # a copy, so that the chunk's arrays are freed (a view, even an empty one, would keep them)
+            rows = slice((-(int(ks[0]) - 1)) % self.record_every, None, self.record_every) if self.record \
+                else slice(0, 0)
+            kept = tuple(np.ascontiguousarray(a[rows]) for a in (ks, f, g, s, t, r))
+        self.store.append((self.alive.copy(), *kept, (ks, f, g, s, t, r)))
         # full-resolution rows are needed only for a record at a stop: a stop in this chunk keeps at
         # most up to its first step's predecessor, the previous chunk's last row, so keep that row
         if len(self.store) > 1:
@@ -276,7 +272,7 @@ class BatchEngine:
             metadata = self.configs[run_id].describe()
             metadata.update(common)
             self.results[run_id] = Trace(
-                k=np.asarray(arrays["k"], dtype=np.int64), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
+                k=arrays["k"].astype(np.int64, copy=False), f=arrays["f"], grad_norm=arrays["g"], step_norm=arrays["s"],
                 step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
                 status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
                 record_every=self.record_every, metadata=metadata)
@@ -295,16 +291,17 @@ class BatchEngine:
                         for name, v in parts.items()}
 
     def _records_of(self, records, j, run_id, last_k):
-        """Run j's records up to ``last_k``: views of row j of the gathered blocks (no per-run copy)."""
+        """Run j's records up to ``last_k``: views of row j of the gathered blocks, which is this run's
+        alone (no per-run copy); k, shared by all runs, is copied."""
         ks_all, matrices = records
         count = int(np.searchsorted(ks_all, last_k, side="right"))
-        arrays = {"k": ks_all[:count]}
+        arrays = {"k": ks_all[:count].copy()}
         arrays.update({name: matrix[j, :count] for name, matrix in matrices.items()})
         if last_k >= 1 and (count == 0 or ks_all[count - 1] != last_k):
             self._append_exact_record(arrays, run_id, last_k)
         if arrays["k"].size:
             for name in ("s", "t", "r"):
-                arrays[name][-1] = np.nan  # the last iterate has no successor (row j is this run's alone)
+                arrays[name][-1] = np.nan  # the last iterate has no successor
         return arrays
 
     def _append_exact_record(self, arrays, run_id, last_k):
@@ -322,7 +319,8 @@ class BatchEngine:
     def _gather_iterates(self, cols, run_ids, ring_last_k):
         """Kept iterates of the finishing runs as (ks (Q + T,), block (R, Q + T, n), Q): the Q stored
         checkpoints before the ring's first step, then the ring's T iterates in step order. ks is
-        increasing, so a run's iterates up to its last step are a prefix of its row of the block."""
+        increasing, so a run's iterates up to its last step are a prefix of its row of the block. The ring
+        always holds at least x^{ring_last_k}, so T ≥ 1."""
         first_tail = max(1, ring_last_k - self.tail + 1)
         tail_ks = np.arange(first_tail, ring_last_k + 1)
         slots = (tail_ks - 1) % self.tail
@@ -331,9 +329,7 @@ class BatchEngine:
         block = np.empty((len(run_ids), count + len(tail_ks), self.problem.dim))
         for q, (_, alive, X) in enumerate(checkpoints):
             block[:, q] = X[np.searchsorted(alive, run_ids)]
-        if not len(tail_ks):
-            pass
-        elif self.backend.name != "numpy":  # gather on the device, one transfer, transpose on the host
+        if self.backend.name != "numpy":  # gather on the device, one transfer, transpose on the host
             rows = self.ring[self._device_index(slots)][:, self._device_index(cols)]
             block[:, count:] = self.backend.to_host(rows).transpose(1, 0, 2)
         else:

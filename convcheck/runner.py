@@ -263,10 +263,17 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
         return BatchEngine(batch, backend, bar).run()
     per_shard = max(MIN_SHARD, shard_floats // dim)
     count = -(-len(batch) // per_shard)
+    return _run_shards(batch, count, max(1, min(threads or DEFAULT_THREADS, count)), backend, bar)
+
+
+def _run_shards(batch: list, count: int, workers: int, backend, bar) -> list:
+    """Split ``batch`` into ``count`` near-equal shards and run them, in ``workers`` threads with
+    single-threaded BLAS when workers > 1; return the Traces in the batch's order."""
+    from .engine import BatchEngine
+
     bounds = np.linspace(0, len(batch), count + 1).astype(int)
     parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
-    workers = max(1, min(threads or DEFAULT_THREADS, count))
-    if workers == 1:
+    if workers == 1 or count == 1:
         return [trace for part in parts for trace in BatchEngine(part, backend, bar).run()]
     with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
@@ -283,18 +290,10 @@ def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> l
     arrays stay in the core's cache: measured at n = 100, 9.9e5 run-steps/s at B = 64 against 6.0e5 at
     B = 256 in two shards of 128; there are at least as many shards as threads.
     """
-    from .engine import BatchEngine
-
     workers = max(1, min(threads or compiled_threads(), len(batch)))
     per_shard = max(COMPILED_MIN_SHARD, COMPILED_SHARD_FLOATS // batch[0].problem.dim)
     count = min(len(batch), max(workers, -(-len(batch) // per_shard)))
-    bounds = np.linspace(0, len(batch), count + 1).astype(int)
-    parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
-    if workers == 1 or count == 1:
-        return [trace for part in parts for trace in BatchEngine(part, backend, bar).run()]
-    with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
-    return [trace for part in results for trace in part]
+    return _run_shards(batch, count, workers, backend, bar)
 
 
 def compiled_threads() -> int:
@@ -343,10 +342,14 @@ def _progress_bar(total_steps: int, progress) -> Any:
     return tqdm(total=total_steps, unit="step", desc="convcheck", leave=False)
 
 
-def tail_length(batch_size: int, dim: int, requested: Optional[int]) -> int:
+def tail_length(batch_size: int, dim: int, requested: Optional[int], iters: int) -> int:
+    """Iterates kept in the ring per run: as requested, else as many as TAIL_BUDGET_FLOATS allows (at
+    least 64, at most MAX_TAIL) but no more than the run has (a ring is allocated, and page-faulted,
+    anew for every batch)."""
     if requested is not None:
         return int(requested)
-    return int(max(64, min(MAX_TAIL, TAIL_BUDGET_FLOATS // max(1, batch_size * dim))))
+    budget = max(64, min(MAX_TAIL, TAIL_BUDGET_FLOATS // max(1, batch_size * dim)))
+    return int(min(budget, max(64, iters + 1)))
 
 
 def checkpoint_steps(iters: int) -> np.ndarray:
