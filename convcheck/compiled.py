@@ -48,6 +48,7 @@ ENV_SWITCH = "CONVCHECK_COMPILED"
 GROUP = 16
 U_SPLIT = 1e16
 METHOD_CODES = {"gd": 0, "sam": 1, "usam": 2, "extragradient": 3}
+CHUNK_STEPS = 1024  # steps per kernel call: the GIL is taken once per call, so few and long calls
 
 
 def available() -> bool:

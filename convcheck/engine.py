@@ -25,7 +25,9 @@ NOISE_BUDGET_FLOATS = 2 ** 22
 class BatchEngine:
     """Run a list of RunConfigs that share problem, method, length and options."""
 
-    def __init__(self, configs, backend, progress_bar=None):
+    def __init__(self, configs, backend, progress_bar=None, group_size=None):
+        """``group_size``: the size of the whole group when ``configs`` is one shard of it; the memory
+        budgets (records, ring) are per group, so a run keeps the same records however it is sharded."""
         first = configs[0]
         self.configs = configs
         self.backend = backend
@@ -35,24 +37,24 @@ class BatchEngine:
         self.iters = first.iters
         self.bar = progress_bar
         options = first.options
-        batch, dim = len(configs), first.problem.dim
+        budget_runs, dim = group_size or len(configs), first.problem.dim
         self.record = options.get("record", True)
-        max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * batch))
+        max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * budget_runs))
         self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
-        self.tail = tail_length(batch, dim, options.get("tail"), self.iters)
+        self.tail = tail_length(budget_runs, dim, options.get("tail"), self.iters)
         self.bound = options.get("bound", DEFAULT_BOUND)
-        chunk = min(CHUNK_STEPS, max(1, self.tail // 4))
+        self.kernel = compiled.kernel_for(self.problem, self.method, backend)
+        chunk = min(compiled.CHUNK_STEPS if self.kernel else CHUNK_STEPS, max(1, self.tail // 4))
         if self.method.noise_dim:
-            chunk = min(chunk, max(1, NOISE_BUDGET_FLOATS // (batch * dim * self.method.noise_dim)))
+            chunk = min(chunk, max(1, NOISE_BUDGET_FLOATS // (len(configs) * dim * self.method.noise_dim)))
         self.chunk = chunk
         self.checkpoints = set(checkpoint_steps(self.iters).tolist())
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
-        self.kernel = compiled.kernel_for(self.problem, self.method, backend)
         self._schedule_groups: dict = {}
         # per-run outputs
         self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
         self.checkpoint_store = []  # (k, alive ids, X host)
-        self.results = [None] * batch
+        self.results = [None] * len(configs)
 
     # ------------------------------------------------------------------ main loop
     def run(self) -> list:

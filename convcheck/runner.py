@@ -273,10 +273,13 @@ def _run_shards(batch: list, count: int, workers: int, backend, bar) -> list:
 
     bounds = np.linspace(0, len(batch), count + 1).astype(int)
     parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
+    def run_part(part):
+        return BatchEngine(part, backend, bar, group_size=len(batch)).run()
+
     if workers == 1 or count == 1:
-        return [trace for part in parts for trace in BatchEngine(part, backend, bar).run()]
+        return [trace for part in parts for trace in run_part(part)]
     with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda part: BatchEngine(part, backend, bar).run(), parts))
+        results = list(pool.map(run_part, parts))
     return [trace for part in results for trace in part]
 
 
@@ -292,7 +295,7 @@ def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> l
     """
     workers = max(1, min(threads or compiled_threads(), len(batch)))
     per_shard = max(COMPILED_MIN_SHARD, COMPILED_SHARD_FLOATS // batch[0].problem.dim)
-    count = min(len(batch), max(workers, -(-len(batch) // per_shard)))
+    count = min(len(batch), workers * -(-len(batch) // (per_shard * workers)))  # a multiple of workers
     return _run_shards(batch, count, workers, backend, bar)
 
 

@@ -147,3 +147,15 @@ def test_switch_and_unsupported_pairs_use_the_generic_engine(monkeypatch):
     monkeypatch.setenv(compiled.ENV_SWITCH, "off")
     assert not compiled.available()
     assert sweep(_configs(problem, "sam", runs=1, iters=5))[0].metadata["engine"] == "numpy"
+
+
+def test_memory_budgets_are_per_group_not_per_shard():
+    """A group split into shards keeps the group's ring length and record thinning (budgets per group)."""
+    from convcheck.runner import COMPILED_SHARD_FLOATS, tail_length
+
+    problem = get("logsum:n=100")
+    runs = 3 * COMPILED_SHARD_FLOATS // problem.dim  # several shards
+    traces = sweep(_configs(problem, "gd", runs=runs, iters=3000))
+    assert {t.metadata["tail"] for t in traces} == {tail_length(runs, problem.dim, None, 3000)}
+    assert tail_length(runs, problem.dim, None, 3000) < tail_length(runs // 3, problem.dim, None, 3000)
+    assert len({t.record_every for t in traces}) == 1
