@@ -226,6 +226,7 @@ def gpu_benchmark(batch=10 ** 4, n=1000, iters=1000, compare_runs=4):
     traces = go(iters)
     seconds = time.perf_counter() - start
     engine_seconds = traces[0].metadata["timing"]["batch_seconds"]
+    assembly_seconds = traces[0].metadata["timing"]["assembly_seconds"]
     rate = batch * iters / seconds
     roof = gpu_flops / (8.0 * n * n)
     subset = convcheck_sweep(problem, compare_runs, backend="numpy", step=step)(iters)
@@ -245,6 +246,7 @@ def gpu_benchmark(batch=10 ** 4, n=1000, iters=1000, compare_runs=4):
         compared[name] = min(p[1] for p in pairs)
     print(json.dumps({"device_fp64_matmul_TFLOPs": gpu_flops / 1e12, "run_steps_per_s": rate,
                       "seconds_total": seconds, "seconds_engine": engine_seconds,
+                      "seconds_assembling_traces": assembly_seconds,
                       "percent_roofline": 100 * rate / roof,
                       "percent_roofline_engine_only": 100 * batch * iters / engine_seconds / roof,
                       "max_rel_diff_vs_numpy": agreement, "compared_runs": compare_runs,

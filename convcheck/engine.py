@@ -51,6 +51,7 @@ class BatchEngine:
         self.checkpoints = set(checkpoint_steps(self.iters).tolist())
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
         self._schedule_groups: dict = {}
+        self.assembly_seconds = 0.0  # time spent building Traces (part of the batch's time)
         # per-run outputs
         self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
         self.checkpoint_store = []  # (k, alive ids, X host)
@@ -78,7 +79,8 @@ class BatchEngine:
                 self._final(X)
         elapsed = time.perf_counter() - started
         for trace in self.results:
-            trace.metadata["timing"] = {"batch_seconds": elapsed, "batch_size": len(self.configs)}
+            trace.metadata["timing"] = {"batch_seconds": elapsed, "batch_size": len(self.configs),
+                                        "assembly_seconds": self.assembly_seconds}
         return self.results
 
     def _chunk(self, X, state, ks):
@@ -102,7 +104,7 @@ class BatchEngine:
                 F, G = None, problem.grad(X)
             gnorm = row_norms(xp, G)
             if k in checkpoints:
-                self.checkpoint_store.append((k, self.alive.copy(), self.backend.to_host(X).copy()))
+                self.checkpoint_store.append((k, self.alive.copy(), self._host_copy(X)))
             ring[(k - 1) % tail, :batch] = X
             t = steps[j]
             D, state = method.direction_step(problem, X, G, gnorm, t, radii[j] if radii is not None else None,
@@ -125,7 +127,7 @@ class BatchEngine:
                               rec_f, rec_g, rec_d2)
         for k in ks.tolist():  # x^k is in the ring: the chunk is shorter than the tail
             if k in self.checkpoints:
-                self.checkpoint_store.append((k, self.alive.copy(), self.ring[(k - 1) % self.tail, :batch].copy()))
+                self.checkpoint_store.append((k, self.alive.copy(), self._host_copy(self.ring[(k - 1) % self.tail, :batch])))
         return self._end_chunk(X, state, ks, steps, radii, rec_f, rec_g, rec_d2)
 
     def _end_chunk(self, X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2):
@@ -148,7 +150,7 @@ class BatchEngine:
         batch = len(self.alive)
         self.ring[(k - 1) % self.tail, :batch] = X
         if k in self.checkpoints:
-            self.checkpoint_store.append((k, self.alive.copy(), self.backend.to_host(X).copy()))
+            self.checkpoint_store.append((k, self.alive.copy(), self._host_copy(X)))
         f_host = self.backend.to_host(F)[None, :]
         g_host = self.backend.to_host(gnorm)[None, :]
         nan = np.full((1, batch), np.nan)
@@ -229,14 +231,18 @@ class BatchEngine:
         """Mask (C, B) of ‖x^k‖ > bound; cheap unless the path length could have reached the bound."""
         hits = np.zeros(s.shape, bool)
         path = np.where(np.isfinite(s), s, 0.0).sum(axis=0)  # path length of each run in this chunk
-        start = self.backend.to_host(self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)])
-        start_norm = np.linalg.norm(start, axis=1)
+        start = self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)]
+        start_norm = self.backend.to_host(self.xp.sqrt(self.xp.einsum("ij,ij->i", start, start)))  # B values
         suspect = np.flatnonzero(start_norm + path > self.bound)
         for col in suspect:
             slots = (ks - 1) % self.tail
             norms = np.linalg.norm(self.backend.to_host(self.ring[self._device_index(slots), col]), axis=1)
             hits[:, col] = norms > self.bound
         return hits
+
+    def _host_copy(self, a):
+        """A host array that owns its data (a device transfer already is one: no second copy)."""
+        return a.copy() if self.backend.name == "numpy" else self.backend.to_host(a)
 
     def _device_index(self, index):
         """A host integer index array as an index for this backend's arrays (CuPy wants device ones)."""
@@ -263,6 +269,7 @@ class BatchEngine:
         """
         if not finishing:
             return
+        started = time.perf_counter()
         run_ids = np.array([entry[0] for entry in finishing])
         records = self._gather_records(run_ids)
         iterates = self._gather_iterates(np.array([entry[1] for entry in finishing]), run_ids, ring_last_k)
@@ -278,6 +285,7 @@ class BatchEngine:
                 step_size=arrays["t"], radius=arrays["r"], x_k=x_k, x=x, tail_start=tail_start, status=status,
                 status_k=event_k, status_reason=reason.replace("{", "").replace("}", "") if reason else "",
                 record_every=self.record_every, metadata=metadata)
+        self.assembly_seconds += time.perf_counter() - started
 
     def _gather_records(self, run_ids):
         """Kept records of ``run_ids`` over all stored chunks: (ks (K,), {name: (R, K)}), one row per run."""
@@ -331,9 +339,9 @@ class BatchEngine:
         block = np.empty((len(run_ids), count + len(tail_ks), self.problem.dim))
         for q, (_, alive, X) in enumerate(checkpoints):
             block[:, q] = X[np.searchsorted(alive, run_ids)]
-        if self.backend.name != "numpy":  # gather on the device, one transfer, transpose on the host
+        if self.backend.name != "numpy":  # gather and transpose on the device, one transfer
             rows = self.ring[self._device_index(slots)][:, self._device_index(cols)]
-            block[:, count:] = self.backend.to_host(rows).transpose(1, 0, 2)
+            block[:, count:] = self.backend.to_host(self.xp.ascontiguousarray(rows.transpose(1, 0, 2)))
         else:
             compiled.gather_transposed(self.ring, slots, np.asarray(cols, dtype=np.int64), block, count)
         ks = np.concatenate([np.array([k for k, _, _ in checkpoints], dtype=np.int64), tail_ks.astype(np.int64)])
