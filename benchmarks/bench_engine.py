@@ -170,13 +170,19 @@ def print_rows(rows):
               f"{r['convcheck_peak_MiB']:>9.1f}")
 
 
-def recording_overhead(n=100, batch=256, min_seconds=2.0):
+def recording_overhead(n=100, batch=256, min_seconds=2.0, repeats=3):
+    """Median time with recording over median time without, minus 1; the two alternate, ``repeats``
+    times each, so that a slow spell of the shared machine does not fall on one side only."""
     problem = get_problem("logsum", n=n, m=n, seed=0)
-    with_record, steps = timed(convcheck_sweep(problem, batch, record=True), min_seconds, 64)
-    start = time.perf_counter()
-    convcheck_sweep(problem, batch, record=False)(steps)
-    without = time.perf_counter() - start
-    return with_record / without - 1.0
+    _, steps = timed(convcheck_sweep(problem, batch, record=True), min_seconds, 64)
+    seconds = {True: [], False: []}
+    for _ in range(repeats):
+        for record in (True, False):
+            go = convcheck_sweep(problem, batch, record=record)
+            start = time.perf_counter()
+            go(steps)
+            seconds[record].append(time.perf_counter() - start)
+    return float(np.median(seconds[True]) / np.median(seconds[False]) - 1.0)
 
 
 def memory_child(iters: int) -> None:

@@ -291,10 +291,14 @@ def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> l
     per core, against 76 GFLOP/s for one two-threaded dgemm on the whole batch. Shards hold about
     COMPILED_SHARD_FLOATS values per (B, n) array (at least COMPILED_MIN_SHARD runs), so that a shard's
     arrays stay in the core's cache: measured at n = 100, 9.9e5 run-steps/s at B = 64 against 6.0e5 at
-    B = 256 in two shards of 128; there are at least as many shards as threads.
+    B = 256 in two shards of 128. From n = LARGE_DIM on, dgemm streams A (n² values) once per call and
+    wants more rows per call: shards hold LARGE_SHARD_FLOATS values (n = 500, B = 1024: 6.7e4
+    run-steps/s with shards of 128–256 runs, 5.3e4 with 32). The shard count is a multiple of the
+    threads.
     """
     workers = max(1, min(threads or compiled_threads(), len(batch)))
-    per_shard = max(COMPILED_MIN_SHARD, COMPILED_SHARD_FLOATS // batch[0].problem.dim)
+    dim = batch[0].problem.dim
+    per_shard = max(COMPILED_MIN_SHARD, (COMPILED_SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS) // dim)
     count = min(len(batch), workers * -(-len(batch) // (per_shard * workers)))  # a multiple of workers
     return _run_shards(batch, count, workers, backend, bar)
 

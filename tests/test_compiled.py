@@ -70,18 +70,17 @@ def test_no_recording_matches_the_generic_engine(monkeypatch):
 
 def test_grouped_log_sum_is_accurate_across_magnitudes():
     """f = Σ log1p(r²) by grouped products, against NumPy's per-term log1p (module doc: ≈ 1e-14 relative),
-    for residuals from 1e-12 to 1e12 (terms above U_SPLIT take their own log1p) and a NaN residual."""
+    for residuals from 1e-12 to 1e12 (a group with a term above U_SPLIT is summed term by term), a row
+    of terms just below U_SPLIT, and a NaN residual."""
     rng = np.random.default_rng(0)
-    m, n = 40, 3
-    A = rng.standard_normal((m, n))
+    m = n = 40  # A = I, b = 0: the residuals are exactly X (one group of 32 terms and 8 more per row)
+    A, b = np.eye(n), np.zeros(n)
     exponents = rng.uniform(-12, 12, size=(6, m))
-    residuals = np.sign(rng.standard_normal((6, m))) * 10.0 ** exponents
-    residuals[1] = 1e-9 * rng.standard_normal(m)  # f ≈ Σ r², far below 1: no cancellation allowed
-    X = rng.standard_normal((6, n))
-    b = (X @ A.T - residuals)[0]  # one shared b: rebuild each row's residuals from its own X
-    X = np.linalg.lstsq(A, (residuals + b).T, rcond=None)[0].T
-    R = X @ A.T - b
-    expected = np.log1p(R * R).sum(axis=1)
+    X = np.sign(rng.standard_normal((6, m))) * 10.0 ** exponents
+    X[1] = 1e-9 * rng.standard_normal(m)  # f ≈ Σ r², far below 1: no cancellation allowed
+    X[3] = 2.9e4 * np.sign(rng.standard_normal(m))  # u just below U_SPLIT: e near 1e286, no overflow
+    X[4, :32] = np.linspace(0.5, 3.0, 32)  # the first group's terms all below U_SPLIT, the rest mixed
+    expected = np.log1p(X * X).sum(axis=1)
     ring = np.empty((4, 6, n))
     rec = [np.empty((1, 6)) for _ in range(3)]
     compiled.logsum_chunk(X.copy(), A, np.ascontiguousarray(A.T), b, np.zeros((1, 6)), np.zeros((1, 6)), 0, 0.0, ring,
