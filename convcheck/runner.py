@@ -273,6 +273,7 @@ def _run_shards(batch: list, count: int, workers: int, backend, bar) -> list:
 
     bounds = np.linspace(0, len(batch), count + 1).astype(int)
     parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
+
     def run_part(part):
         return BatchEngine(part, backend, bar, group_size=len(batch)).run()
 
