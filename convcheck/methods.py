@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import declarations as declared
 from .errors import InputError, SpecError, unknown_name
 from .specs import BARE_KEY, format_spec, parse_spec
 
@@ -72,10 +73,13 @@ class Method:
         return format_spec(self.name, {k: v for k, v in self.params.items() if not callable(v)})
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "spec": self.spec,
-                "params": {k: (repr(v) if callable(v) else v) for k, v in self.params.items()},
-                "normalized": self.normalized, "uses_radius": self.uses_radius,
-                "algorithm": ALGORITHM_NUMBERS.get(self.name, "")}
+        out = {"name": self.name, "spec": self.spec,
+               "params": {k: (repr(v) if callable(v) else v) for k, v in self.params.items()},
+               "normalized": self.normalized, "uses_radius": self.uses_radius,
+               "algorithm": ALGORITHM_NUMBERS.get(self.name, "")}
+        if not (self.name in REGISTRY and type(self) is REGISTRY[self.name].cls and "declaration" not in vars(self)):
+            out.update(declared.recorded(self))  # a user's method: what the theory needs, rebuilt without its code
+        return out
 
     def init_state(self, xp, G) -> dict:
         """State arrays (first dimension B) before step k = 1."""
@@ -90,12 +94,16 @@ class Method:
 class GD(Method):
     """Gradient descent, x^{k+1} = x^k − t_k ∇f(x^k) (spec §2.1)."""
 
+    declaration = declared.RelativeError(nu=0.0)
+
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         return G, state
 
 
 class SAM(Method):
     """SAM, normalized (Alg. 1a/2c; eq. (6)): x^{k+1} = x^k − t_k ∇f(x^k + ρ_k ∇f(x^k)/‖∇f(x^k)‖)."""
+
+    declaration = declared.PerturbedGradient(direction="gradient")
 
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         scale = rho / (gnorm + self.params.get("eps_guard", 0.0))
@@ -109,6 +117,8 @@ class RSAM(Method):
     The Gaussian law of Δ^k is Liu et al.'s [inferred]; draws come from per-run seeded generators.
     """
 
+    declaration = declared.PerturbedGradient(direction="Δ^k + λ∇f(x^k + Δ^k), Δ^k ~ N(0, σ²I)")
+
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         delta = self.params["sigma"] * noise[0]
         direction = delta + self.params["lam"] * problem.grad(X + delta)
@@ -119,6 +129,8 @@ class VaSSO(Method):
     """VaSSO (Alg. 2e; Li & Giannakis 2023): d¹ = ∇f(x¹), d^k = (1 − θ) d^{k−1} + θ ∇f(x^k),
     x^{k+1} = x^k − t_k ∇f(x^k + ρ_k d^k/‖d^k‖). θ = 1 is SAM. [inferred EMA form, variants.md §3.3]
     """
+
+    declaration = declared.PerturbedGradient(direction="(1 − θ) d^{k−1} + θ ∇f(x^k)")
 
     def init_state(self, xp, G):
         return {"d": None}
@@ -139,6 +151,8 @@ class FSAM(Method):
     d^k = g^k − σ m^k (k ≥ 2; d¹ = g¹ in both orders, since m¹ = g¹ would give d¹ = 0 at σ = 1).
     σ = 0 is SAM. Step: x^{k+1} = x^k − t_k ∇f(x^k + ρ_k d^k/‖d^k‖).
     """
+
+    declaration = declared.PerturbedGradient(direction="∇f(x^k) − σ m^{k−1}")
 
     def init_state(self, xp, G):
         return {"m": None}
@@ -162,12 +176,16 @@ class FSAM(Method):
 class USAM(Method):
     """USAM (Alg. 2a; Andriushchenko & Flammarion 2022): x^{k+1} = x^k − t_k ∇f(x^k + ρ_k ∇f(x^k))."""
 
+    declaration = declared.UnnormalizedPerturbation(sign=1)
+
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         return problem.grad(X + rho * G), state
 
 
 class Extragradient(Method):
     """Extragradient (Alg. 2b; Korpelevich 1976): x^{k+1} = x^k − t_k ∇f(x^k − ρ_k ∇f(x^k)) [inferred form]."""
+
+    declaration = declared.UnnormalizedPerturbation(sign=-1)
 
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         return problem.grad(X - rho * G), state
@@ -190,6 +208,10 @@ class IGD(Method):
     - a callable ``error(X, G, eps, k, rng_noise) -> E`` (B, n) with ‖E_b‖ ≤ eps_b, checked each step.
     """
 
+    @property
+    def declaration(self):
+        return declared.igd_declaration(self.params)
+
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         xp = problem.xp
         model = self.params["error"]
@@ -211,6 +233,10 @@ class IGDR(Method):
     Error models: "opposite" g = (1 − ν)∇f; "random" g = ∇f + ν‖∇f‖u (u uniform on the sphere);
     a callable ``error(X, G, nu_norm, k, rng_noise) -> E`` with ‖E_b‖ ≤ ν‖∇f(x_b)‖, checked.
     """
+
+    @property
+    def declaration(self):
+        return declared.RelativeError(nu=float(self.params["nu"]))
 
     def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
         xp = problem.xp

@@ -22,6 +22,8 @@ from typing import Optional
 
 import numpy as np
 
+from convcheck.declarations import declaration_of
+
 from .hypotheses import Decision, Setting, lipschitz_constant
 
 SAMPLE_POINTS = 8
@@ -133,7 +135,7 @@ def is_x_squared(s: Setting) -> Decision:
 
 
 def reverse_sam(s: Setting) -> Decision:
-    ok = s.method.name == "igd" and s.method.params.get("error") == "example34"
+    ok = bool(getattr(declaration_of(s.method), "reverse_sam", False))
     return Decision(ok, f"method is IGD with the reverse-SAM error of (10) (igd:error=example34): got {s.method.spec}")
 
 

@@ -24,9 +24,12 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from convcheck import declarations
 from convcheck import schedules as schedules_module
 from convcheck.schedule_facts import Fact
 
+# Display only (Result.methods lists the paper's members of Algorithm 1a); membership itself is
+# decided from the method's declaration (convcheck.declarations), never from its name.
 ALGORITHM_1A = ("sam", "rsam", "vasso", "fsam")
 # KL with exponent q implies KL with any larger exponent q' < 1 near x̄ (s^q' ≤ s^q for s < 1), and
 # condition (9) only gets easier as q grows; so "(9) for some admissible q" is tested at this q.
@@ -109,8 +112,18 @@ def l_descent(s: Setting) -> Decision:
 
 
 def convex(s: Setting) -> Decision:
+    """f convex; an estimated convexity (sampled Hessians) decides nothing."""
     value = s.meta.convex
-    return Decision(value, f"f convex: meta.convex = {value}" + (" (exact)" if value is not None else " (unknown)"))
+    if value is None:
+        return Decision(None, "f convex: unknown (meta.convex = None)")
+    prov = _provenance(s.meta, "convex")
+    if prov == "estimate":
+        return Decision(None, f"f convex: convex = {value} is only an estimate{_region_text(s.meta)}")
+    return Decision(value, f"f convex: meta.convex = {value} ({prov})")
+
+
+def _region_text(meta) -> str:
+    return f" (on {meta.L_region})" if meta.L_region is not None else ""
 
 
 def strongly_convex(s: Setting) -> Decision:
@@ -126,6 +139,12 @@ def strongly_convex(s: Setting) -> Decision:
 def bounded_below(s: Setting) -> Decision:
     """inf_k f(x^k) > −∞, which holds whenever f is bounded below (f* finite)."""
     f_star = s.meta.f_star
+    lower = getattr(s.meta, "lower_bound", None)
+    if f_star is None and lower is not None and math.isfinite(lower):
+        prov = _provenance(s.meta, "lower_bound")
+        if prov == "estimate":
+            return Decision(None, f"inf f(x^k) > −∞: f ≥ {lower:g} is only an estimate")
+        return Decision(True, f"inf f(x^k) > −∞: f is bounded below by {lower:g} ({prov})")
     if f_star is None:
         return Decision(None, "inf f(x^k) > −∞: f* unknown")
     if math.isfinite(f_star):
@@ -137,8 +156,11 @@ def bounded_level_sets(s: Setting) -> Decision:
     """Every level set bounded; for convex f a nonempty bounded minimizer set suffices (Ruszczyński 2006)."""
     value = s.meta.bounded_level_sets
     if value is not None:
+        prov = _provenance(s.meta, "bounded_level_sets")
+        if prov == "estimate":
+            return Decision(None, f"bounded level sets: bounded_level_sets = {value} is only an estimate")
         return Decision(bool(value), f"bounded level sets: meta.bounded_level_sets = {value}")
-    if s.meta.convex and s.meta.minimizer.bounded:
+    if s.meta.convex and _provenance(s.meta, "convex") != "estimate" and s.meta.minimizer.bounded:
         return Decision(True, f"bounded level sets: f convex with a bounded {s.meta.minimizer.kind} minimizer "
                               "set (Ruszczyński 2006, Ex. 2.12)")
     return Decision(None, "bounded level sets: unknown")
@@ -155,7 +177,7 @@ def stationary_points_are_minimizers(s: Setting) -> Decision:
     Decided True for convex f, or when the metadata lists the stationary points completely
     (``meta.provenance["stationary_points"] == "exact"``) and each lies in the minimizer set.
     """
-    if s.meta.convex:
+    if s.meta.convex and _provenance(s.meta, "convex") != "estimate":
         return Decision(True, "every stationary point is a global minimizer: f is convex")
     points = s.meta.stationary_points
     if points is not None and _provenance(s.meta, "stationary_points") == "exact" \
@@ -183,6 +205,8 @@ def kl_exponent(s: Setting) -> tuple[Optional[float], str]:
     q = s.meta.kl_exponent
     if q is None:
         return None, "KL exponent unknown (meta.kl_exponent = None)"
+    if _provenance(s.meta, "kl_exponent") == "estimate":
+        return None, f"q = {q:g} is only an estimate"
     where = stationary_points_are_minimizers(s)
     if where.value is not True:
         return None, f"q = {q:g} is known at the minimizers only, and {where.how}"
@@ -227,9 +251,16 @@ def radius_bounded(s: Setting) -> Decision:
 
 def error_scale(s: Setting) -> tuple[Optional[float], str]:
     """ε_k / (radius slot): 1 for IGD's own ε_k; L for Algorithm 1a and reverse SAM (ε_k = Lρ_k, C.5)."""
-    if s.method.name == "igd" and s.method.params.get("error") != "example34":
-        return 1.0, "ε_k is the radius schedule"
+    declared = declarations.declaration_of(s.method)
+    if isinstance(declared, declarations.AbsoluteError) and not declared.times_L:
+        return declared.scale, ("ε_k is the radius schedule" if declared.scale == 1 else
+                                f"ε_k = {declared.scale:g} × the radius schedule (declared)")
+    scale = getattr(declared, "scale", 1.0)
     L, how = lipschitz_constant(s.meta)
+    if L is None:
+        return None, f"ε_k = L ρ_k with {how}"
+    if scale != 1:
+        return scale * L, f"ε_k = {scale:g}·L ρ_k (declared perturbation scale {scale:g}) with {how}"
     return L, f"ε_k = L ρ_k with {how}"
 
 
@@ -248,7 +279,8 @@ def error_limsup_below_two(s: Setting) -> Decision:
         if limsup.value == 0:
             return Decision(True, f"limsup ε_k < 2: limsup ρ = 0 ({limsup.how}), whatever L is")
         return Decision(None, f"limsup ρ_k < 2/L: limsup ρ = {limsup.value:g}, but {how}")
-    if scale == 1.0 and s.method.name == "igd":
+    declared = declarations.declaration_of(s.method)
+    if isinstance(declared, declarations.AbsoluteError) and not declared.times_L and scale == 1.0:
         return Decision(limsup.value < 2, f"limsup ε_k < 2: limsup ε = {limsup.value:g} ({limsup.how})")
     return Decision(limsup.value < 2 / scale, f"limsup ρ_k < 2/L: limsup ρ = {limsup.value:g} "
                                               f"{'<' if limsup.value < 2 / scale else '≥'} 2/L = {2 / scale:g} ({how})")
@@ -274,16 +306,20 @@ def condition_9(s: Setting) -> Decision:
 
 def _relative_error(s: Setting) -> tuple[Optional[float], str]:
     """ν of Algorithm 2: IGDr's parameter; for USAM/extragradient ν = L·sup ρ_k (Theorem 4.2 needs < 1)."""
-    if s.method.name == "igdr":
-        nu = float(s.method.params["nu"])
-        return nu, f"ν = {nu:g} (method parameter)"
-    if s.method.name == "gd":
-        return 0.0, "ν = 0 (GD uses the exact gradient)"
+    declared = declarations.declaration_of(s.method)
+    if isinstance(declared, declarations.RelativeError):
+        if declared.nu == 0:
+            return 0.0, "ν = 0 (declared: the exact gradient)"
+        return float(declared.nu), f"ν = {declared.nu:g} (declared relative error)"
+    if not isinstance(declared, declarations.UnnormalizedPerturbation):
+        return None, f"ν undecided: the method is {declared.describe()}, not a relative-error method"
     L, how = lipschitz_constant(s.meta)
     sup = _radius(s).sup()
     if sup.value is None or L is None:
         return None, f"ν = L·sup ρ_k undecided ({how}; {sup.how})"
-    return L * sup.value, f"ν = L·sup ρ = {L:g}·{sup.value:g} = {L * sup.value:g}"
+    L = L * declared.scale
+    factor = "L" if declared.scale == 1 else f"{declared.scale:g}·L"
+    return L * sup.value, f"ν = {factor}·sup ρ = {L:g}·{sup.value:g} = {L * sup.value:g}"
 
 
 def radius_below_nu_over_L(s: Setting) -> Decision:
@@ -321,20 +357,58 @@ def step_rule_12_lipschitz(s: Setting) -> Decision:
 
 
 # ----------------------------------------------------------------------------- methods
-def method_in(names: tuple, label: str) -> Callable[[Setting], Decision]:
-    def check(s: Setting) -> Decision:
-        return Decision(s.method.name in names, f"method is {label}: got {s.method.spec}")
-    check.__name__ = f"method_in_{'_'.join(names)}"
-    return check
+# Each asks the method's declaration (convcheck.declarations), never its name.
+def _declared(s: Setting):
+    return declarations.declaration_of(s.method)
+
+
+def _method_decision(ok: Optional[bool], label: str, s: Setting) -> Decision:
+    declared = _declared(s)
+    if declared.family == "undeclared":
+        return Decision(None, f"method is {label}: {s.method.spec} declares nothing the theory can use "
+                              "(give it a convcheck.declarations declaration)")
+    return Decision(ok, f"method is {label}: {s.method.spec} is declared {declared.describe()}")
+
+
+def method_is_sam(s: Setting) -> Decision:
+    """SAM (6): the Algorithm 1a member with d^k = ∇f(x^k) and perturbation ρ_k d^k/‖d^k‖."""
+    declared = _declared(s)
+    return _method_decision(isinstance(declared, declarations.PerturbedGradient) and declared.is_sam, "SAM (6)", s)
+
+
+def method_in_algorithm_1a(s: Setting) -> Decision:
+    """A member of Algorithm 1a (any direction rule d^k ≠ 0, perturbation a fixed multiple of ρ_k d^k/‖d^k‖)."""
+    return _method_decision(isinstance(_declared(s), declarations.PerturbedGradient), "a member of Algorithm 1a", s)
+
+
+def method_absolute_error(s: Setting) -> Decision:
+    """Algorithm 1 (inexact gradient with absolute errors ε_k)."""
+    return _method_decision(isinstance(_declared(s), declarations.AbsoluteError),
+                            "Algorithm 1 (IGD, absolute errors)", s)
+
+
+def method_unnormalized(s: Setting) -> Decision:
+    """USAM (2a) or extragradient (2b): an unnormalized perturbation ±ρ_k ∇f(x^k)."""
+    return _method_decision(isinstance(_declared(s), declarations.UnnormalizedPerturbation),
+                            "USAM or extragradient (unnormalized perturbation)", s)
 
 
 def igd_absolute_error(s: Setting) -> Decision:
     """Algorithm 1 (IGD with absolute errors ε_k), or any Algorithm 1a member (ε_k = Lρ_k, proof C.5)."""
-    name = s.method.name
-    ok = name == "igd" or name in ALGORITHM_1A
-    return Decision(ok, f"method is Algorithm 1 (IGD, absolute errors) or a member of Algorithm 1a: got {s.method.spec}")
+    ok = isinstance(_declared(s), (declarations.AbsoluteError, declarations.PerturbedGradient))
+    return _method_decision(ok, "Algorithm 1 (IGD, absolute errors) or a member of Algorithm 1a", s)
 
 
 def method_is_igdr_like(s: Setting) -> Decision:
     """Algorithm 2 (IGDr, relative error ν < 1), or GD (ν = 0)."""
-    return Decision(s.method.name in ("igdr", "gd"), f"method is Algorithm 2 (IGDr) or GD (ν = 0): got {s.method.spec}")
+    return _method_decision(isinstance(_declared(s), declarations.RelativeError),
+                            "Algorithm 2 (IGDr) or GD (ν = 0)", s)
+
+
+def stays_at_stationary(s: Setting) -> Optional[bool]:
+    """Whether the method stays at a point where ∇f = 0 (Algorithm 1a: the runner's finite termination,
+    which needs normalization without an epsilon guard; otherwise as declared)."""
+    declared = _declared(s)
+    if isinstance(declared, declarations.PerturbedGradient):
+        return bool(s.method.stops_at_zero_gradient) or None
+    return declared.stays_at_stationary

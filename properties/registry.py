@@ -112,13 +112,12 @@ HYPOTHESES: dict[str, Hypothesis] = dict([
     _h("rule_12", "(12): Σ t_k = ∞, t_k ≤ (2 − 2ν − δ)/(L(1+ν)²) for large k, δ > 0 (descent L)",
        hy.step_rule_12),
     _h("rule_12_lipschitz", "(12) with L the Lipschitz constant of ∇f", hy.step_rule_12_lipschitz),
-    _h("method_sam", "the method is SAM (6)", hy.method_in(("sam",), "SAM")),
-    _h("method_igd", "the method is Algorithm 1 (IGD with absolute errors)", hy.method_in(("igd",), "IGD (Algorithm 1)")),
-    _h("method_1a", "the method is a member of Algorithm 1a (SAM, RSAM, VaSSO, F-SAM)",
-       hy.method_in(hy.ALGORITHM_1A, "a member of Algorithm 1a")),
+    _h("method_sam", "the method is SAM (6)", hy.method_is_sam),
+    _h("method_igd", "the method is Algorithm 1 (IGD with absolute errors)", hy.method_absolute_error),
+    _h("method_1a", "the method is a member of Algorithm 1a (SAM, RSAM, VaSSO, F-SAM)", hy.method_in_algorithm_1a),
     _h("method_igdr", "the method is Algorithm 2 (IGDr, relative error ν < 1; GD is ν = 0)", hy.method_is_igdr_like),
     _h("method_unnormalized", "the method is USAM (2a) or extragradient (2b)",
-       hy.method_in(("usam", "extragradient"), "USAM or extragradient")),
+       hy.method_unnormalized),
     _h("quadratic", "f = ½⟨Ax,x⟩ − ⟨b,x⟩ with A ≻ 0", ex.is_quadratic),
     _h("eigen_ratio", "λ_max < 2λ_min [derived caveat]", ex.eigen_ratio_below_two),
     _h("step_13", "constant t in (13), t ≤ 2/(λ_min + λ_max)", ex.step_in_interval_13),
@@ -136,17 +135,11 @@ HYPOTHESES: dict[str, Hypothesis] = dict([
 ])
 
 
-def _stays_at_stationary(method) -> bool:
-    if method.name == "igd":
-        return method.params.get("error") in ("opposite", "example34")
-    return method.stops_at_zero_gradient or method.name in ("gd", "igdr", "usam", "extragradient")
-
-
 def _above_limit_or_stop(s: Setting) -> Decision:
     where = hy.stationary_points_are_minimizers(s)
     if where.value is not True:
         return Decision(None, "f(x^k) > f(x̄) for large k: a run-time condition, not decided because " + where.how)
-    if not _stays_at_stationary(s.method):
+    if hy.stays_at_stationary(s) is not True:
         return Decision(None, f"f(x^k) > f(x̄) for large k: {s.method.spec} can leave a minimizer it reaches "
                               "(random error), so finite termination is not guaranteed")
     return Decision(True, f"f(x^k) > f(x̄) for large k, or the run stops at x̄: {where.how}, and "

@@ -1,0 +1,218 @@
+"""What a method declares about itself, so that the paper's hypotheses can be decided without its name.
+
+A method carries one ``declaration`` (an instance of a class below); the hypotheses of the theorem
+registry ask only these objects. A new variant is one :class:`~convcheck.methods.Method` subclass with
+its ``direction_step`` and a declaration, or an existing method re-declared with :func:`declare`.
+
+The families of the paper:
+
+- :class:`PerturbedGradient`, Algorithm 1a: x^{k+1} = x^k − t_k ∇f(x^k + s·ρ_k d^k/‖d^k‖) with a
+  direction rule d^k ≠ 0 and a fixed scale s of the perturbation (s = 1 in the paper). Proof C.5: it
+  is Algorithm 1 with ‖g^k − ∇f(x^k)‖ ≤ ε_k = L·s·ρ_k, so Corollary 3.5 applies with limsup ρ_k < 2/(sL).
+  SAM (6) is the member with d^k = ∇f(x^k) and s = 1 (Theorem 3.2, Example 3.1).
+- :class:`AbsoluteError`, Algorithm 1: ‖g^k − ∇f(x^k)‖ ≤ ε_k with ε_k = c·(radius slot), c = 1, or
+  c = L for the reverse-SAM step (10) of Example 3.4.
+- :class:`RelativeError`, Algorithm 2: ‖g^k − ∇f(x^k)‖ ≤ ν‖∇f(x^k)‖ with ν ∈ [0, 1); GD is ν = 0.
+- :class:`UnnormalizedPerturbation`, USAM (2a, sign +1) and extragradient (2b, sign −1):
+  g^k = ∇f(x^k + sign·s·ρ_k ∇f(x^k)), a relative error ν = s·L·sup ρ_k (Theorem 4.2).
+
+Each declaration also states ``stays_at_stationary``: whether the method stays at a point where
+∇f = 0 (used by part (iii) of Theorem 3.3 / Corollary 3.5), and can bound ‖g^k − ∇f(x^k)‖ so that
+:func:`audit` checks a method against its declaration at recorded iterates (the theorem study does).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """Base class: a method that declares nothing the theory can use (every method hypothesis undecided)."""
+
+    family = "undeclared"
+    label = "a method with no declaration"
+    stays_at_stationary: Optional[bool] = None
+
+    def error_bound(self, L: float, rho, grad_norm):
+        """Declared bound on ‖g^k − ∇f(x^k)‖ (arrays of runs), or None when nothing is declared."""
+        return None
+
+    def describe(self) -> str:
+        return self.label
+
+    def to_dict(self) -> dict:
+        return {"family": self.family, **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)}}
+
+
+@dataclass(frozen=True)
+class PerturbedGradient(Declaration):
+    """Algorithm 1a member: D = ∇f(x + s·ρ_k d^k/‖d^k‖); ``direction`` names the rule d^k in words.
+
+    ``direction="gradient"`` (d^k = ∇f(x^k)) with ``scale=1`` is SAM (6) itself.
+    """
+
+    family = "algorithm_1a"
+    direction: str = "gradient"
+    scale: float = 1.0
+    stays_at_stationary: Optional[bool] = True   # ∇f = 0 ends a normalized run (finite termination)
+
+    @property
+    def label(self) -> str:
+        return (f"a member of Algorithm 1a (d^k: {self.direction}, perturbation {self.scale:g}·ρ_k d^k/‖d^k‖)")
+
+    @property
+    def is_sam(self) -> bool:
+        return self.direction == "gradient" and self.scale == 1.0
+
+    def error_bound(self, L, rho, grad_norm):
+        return L * self.scale * rho
+
+
+@dataclass(frozen=True)
+class AbsoluteError(Declaration):
+    """Algorithm 1: ‖g^k − ∇f(x^k)‖ ≤ ε_k = scale·(radius slot), times L when ``times_L``."""
+
+    family = "algorithm_1"
+    scale: float = 1.0
+    times_L: bool = False
+    reverse_sam: bool = False                    # the error (10) of Example 3.4
+    stays_at_stationary: Optional[bool] = None
+
+    @property
+    def label(self) -> str:
+        eps = f"{self.scale:g}·L·ρ_k" if self.times_L else ("ε_k" if self.scale == 1 else f"{self.scale:g}·ε_k")
+        return f"Algorithm 1 (absolute error ‖g^k − ∇f(x^k)‖ ≤ {eps})" + (", reverse SAM (10)" if self.reverse_sam else "")
+
+    def error_bound(self, L, rho, grad_norm):
+        return self.scale * (L if self.times_L else 1.0) * rho
+
+
+@dataclass(frozen=True)
+class RelativeError(Declaration):
+    """Algorithm 2: ‖g^k − ∇f(x^k)‖ ≤ ν‖∇f(x^k)‖, ν ∈ [0, 1); ν = 0 is GD."""
+
+    family = "algorithm_2"
+    nu: float = 0.0
+    stays_at_stationary: Optional[bool] = True   # g^k = 0 wherever ∇f(x^k) = 0
+
+    @property
+    def label(self) -> str:
+        return f"Algorithm 2 (relative error ν = {self.nu:g})" if self.nu else "GD (Algorithm 2 with ν = 0)"
+
+    def error_bound(self, L, rho, grad_norm):
+        return self.nu * grad_norm
+
+
+@dataclass(frozen=True)
+class UnnormalizedPerturbation(Declaration):
+    """USAM (sign +1) or extragradient (sign −1): g^k = ∇f(x^k + sign·s·ρ_k ∇f(x^k)), ν = s·L·sup ρ_k."""
+
+    family = "unnormalized"
+    sign: int = 1
+    scale: float = 1.0
+    stays_at_stationary: Optional[bool] = True
+
+    @property
+    def label(self) -> str:
+        return ("USAM-type (2a)" if self.sign > 0 else "extragradient-type (2b)") + \
+            f" with unnormalized perturbation {'+' if self.sign > 0 else '−'}{self.scale:g}·ρ_k ∇f(x^k)"
+
+    def error_bound(self, L, rho, grad_norm):
+        return L * self.scale * rho * grad_norm
+
+
+def igd_declaration(params: dict) -> AbsoluteError:
+    """Declaration of IGD (Algorithm 1) for its error model: "opposite" and the reverse-SAM step vanish
+    where ∇f = 0; a random or user error need not."""
+    model = params.get("error")
+    if model == "example34":
+        return AbsoluteError(times_L=True, reverse_sam=True, stays_at_stationary=True)
+    return AbsoluteError(stays_at_stationary=True if model == "opposite" else None)
+
+
+UNDECLARED = Declaration()
+FAMILIES = {cls.family: cls for cls in (Declaration, PerturbedGradient, AbsoluteError, RelativeError,
+                                        UnnormalizedPerturbation)}
+
+
+def declaration_of(method) -> Declaration:
+    """The method's declaration (:data:`UNDECLARED` when it states none)."""
+    found = getattr(method, "declaration", None)
+    return found if isinstance(found, Declaration) else UNDECLARED
+
+
+def declare(method, declaration: Declaration):
+    """The same method with ``declaration`` (a shallow copy; ``method`` is unchanged)."""
+    if not isinstance(declaration, Declaration):
+        raise InputError(f"declaration must be a convcheck.declarations.Declaration, got {type(declaration).__name__}")
+    clone = object.__new__(type(method))
+    clone.__dict__.update(method.__dict__)
+    object.__setattr__(clone, "declaration", declaration)
+    return clone
+
+
+def recorded(method) -> dict:
+    """Trace metadata of a user's method: its declaration and, when loaded by ``py:``, where from."""
+    out = {"declaration": declaration_of(method).to_dict(), "stops_at_zero_gradient": bool(method.stops_at_zero_gradient)}
+    source = vars(method).get("py_source") if hasattr(method, "__dict__") else None
+    if source:
+        out["py"] = source
+    return out
+
+
+def from_dict(data) -> Declaration:
+    """A declaration from its :meth:`Declaration.to_dict` (trace metadata: plain data, no code)."""
+    if not isinstance(data, dict) or data.get("family") not in FAMILIES:
+        return UNDECLARED
+    cls = FAMILIES[data["family"]]
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        return cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError:
+        return UNDECLARED
+
+
+def audit(method, problem, trace, L: float, slack: float = 1e-9, points: int = 64) -> dict:
+    """Check the declared bound ‖D(x^k) − ∇f(x^k)‖ ≤ error_bound at up to ``points`` recorded iterates.
+
+    D is the method's own update direction (its ``direction_step``, with its initial state, so for
+    methods with memory the check is at a fresh start from x^k). Returns ``{"holds": True | False |
+    None, "checked": m, "worst_ratio": max ‖D − ∇f‖ / bound, "note": ...}``; None when the method
+    declares no bound or the trace records no radius a bound needs.
+    """
+    declaration = declaration_of(method)
+    iterates = np.asarray(trace.x, dtype=float)
+    ks = np.asarray(trace.x_k)
+    if len(iterates) == 0:
+        return {"holds": None, "checked": 0, "note": "no recorded iterates"}
+    chosen = np.unique(np.linspace(0, len(iterates) - 1, min(points, len(iterates))).astype(int))
+    X, k_of = iterates[chosen], ks[chosen]
+    record_k = np.asarray(trace.k)
+    position = np.clip(np.searchsorted(record_k, k_of), 0, max(len(record_k) - 1, 0))
+    t = np.asarray(trace.step_size, dtype=float)[position][:, None]
+    rho = np.asarray(trace.radius, dtype=float)[position][:, None]
+    rho = np.where(np.isfinite(rho), rho, 0.0)
+    G = problem.grad(X)
+    gnorm = np.linalg.norm(G, axis=1, keepdims=True)
+    bound = declaration.error_bound(L, rho, gnorm)
+    if bound is None:
+        return {"holds": None, "checked": 0, "note": f"{declaration.describe()}: no error bound declared"}
+    keep = gnorm[:, 0] > 0
+    if not keep.any():
+        return {"holds": None, "checked": 0, "note": "every checked iterate is stationary"}
+    X, G, gnorm, t, rho, bound = X[keep], G[keep], gnorm[keep], t[keep], rho[keep], np.asarray(bound)[keep]
+    noise = [np.zeros_like(X)] * getattr(method, "noise_dim", 0)
+    state = method.init_state(np, G)
+    D, _ = method.direction_step(problem, X, G, gnorm, t, rho, state, noise, int(k_of[0]))
+    error = np.linalg.norm(np.asarray(D) - G, axis=1)
+    allowed = bound[:, 0] * (1 + slack) + slack * (1 + gnorm[:, 0])
+    ratio = error / np.where(bound[:, 0] > 0, bound[:, 0], np.inf)
+    return {"holds": bool(np.all(error <= allowed)), "checked": int(len(error)),
+            "worst_ratio": float(np.max(np.where(np.isfinite(ratio), ratio, 0.0))),
+            "note": f"declared: {declaration.describe()}, bound with L = {L:g}"}
