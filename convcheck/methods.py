@@ -355,6 +355,9 @@ def get(spec: "str | Method") -> Method:
     """A method from a spec string (``"vasso:theta=0.9"``) or a Method (returned unchanged)."""
     if isinstance(spec, Method):
         return spec
+    if isinstance(spec, str) and spec.startswith("py:"):  # the user's own code, named explicitly
+        from .user_code import method_from_python
+        return method_from_python(spec)
     name, params = parse_spec(spec, "method")
     if BARE_KEY in params:
         raise SpecError(f"method spec {spec!r}: give parameters as key=value (for example vasso:theta=0.9)")

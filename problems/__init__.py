@@ -8,10 +8,12 @@ Public API (design.md)::
     describe_catalogue(), format_catalogue_table()   # for `convcheck list problems`
 """
 from .base import FunctionProblem, Meta, MinimizerSet, Problem
+from .rebuild import problem_factory, problem_from_trace
 from .registry import catalogue, get
 from .symbolic import symbolic
 from .table import describe_catalogue, format_catalogue_table
-from .user import from_functions
+from .user import Stated, bound, estimate, exact, from_functions
 
 __all__ = ["get", "catalogue", "from_functions", "symbolic", "describe_catalogue", "format_catalogue_table",
-           "Problem", "Meta", "MinimizerSet", "FunctionProblem"]
+           "Problem", "Meta", "MinimizerSet", "FunctionProblem", "problem_factory", "problem_from_trace",
+           "exact", "bound", "estimate", "Stated"]

@@ -98,6 +98,7 @@ class Meta:
     descent_L : constant of the L-descent condition (4) when it holds (it does whenever L does).
     descent_only : True when (4) holds but ∇f is not globally Lipschitz.
     f_star : inf f (None when unknown; -inf when unbounded below).
+    lower_bound : a number c with f ≥ c on R^n (weaker than f_star; enough for "f bounded below").
     minimizer : :class:`MinimizerSet`.
     stationary_points : known stationary points (k, n), minimizers included, or None.
     bounded_level_sets : every level set bounded.
@@ -118,6 +119,7 @@ class Meta:
     descent_L: Optional[float] = None
     descent_only: bool = False
     f_star: Optional[float] = None
+    lower_bound: Optional[float] = None
     minimizer: MinimizerSet = field(default_factory=lambda: MinimizerSet("unknown"))
     stationary_points: Optional[np.ndarray] = None
     bounded_level_sets: Optional[bool] = None

@@ -141,6 +141,9 @@ def get(name_or_spec: str, **params) -> Any:
     UnknownNameError : unknown problem name (with the closest names).
     SpecError : malformed spec, unknown parameter or value out of range (lists accepted parameters).
     """
+    if isinstance(name_or_spec, str) and name_or_spec.startswith("py:"):  # the user's own code, named explicitly
+        from .rebuild import python_problem  # noqa: PLC0415
+        return python_problem(name_or_spec, **params)
     name, spec_params = parse_spec(name_or_spec, kind="problem")
     if name == "symbolic":
         from .symbolic import symbolic  # noqa: PLC0415

@@ -16,7 +16,7 @@ from convcheck.errors import ExpressionError, InputError, SpecError
 from convcheck.expr import parse_expression
 
 from .base import FunctionProblem, Meta
-from .user import build_meta
+from .user import build_meta, metadata_to_json
 
 MAX_DIM = 64
 LETTERS = ("x", "y", "z")
@@ -121,27 +121,33 @@ def _hessian_function(hessian_exprs, symbols):
 
 
 def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name: str = "symbolic",
-             box: float = 1.0, samples: int = 2048, seed: int = 0, **metadata) -> SymbolicProblem:
+             box=1.0, samples: int = 2048, seed: int = 0, **metadata) -> SymbolicProblem:
     """A problem from a formula, e.g. ``symbolic("(x**2 + y**2 - 1)**2")``.
 
     Parameters
     ----------
     expr : text (restricted parser; ``^`` means power) or a SymPy expression.
     variables : None (infer: x, y, z for n ≤ 3 — "x" alone is 1-D, "y" makes it 2-D — or x0..x{n-1}),
-        an int n (names x0..x{n-1}, plus x, y, z as aliases when n ≤ 3), or a list of names.
-    box : L and convexity are estimated on [−box, box]^n.
+        an int n (names x0..x{n-1}, plus x, y, z as aliases when n ≤ 3), or a list of names, in the
+        order of the coordinates (``variables=["y", "x"]``: coordinate 0 is y).
+    box : the region on which L and convexity are estimated: a number b ([−b, b]^n), a pair (lo, hi)
+        ([lo, hi]^n) or one (lo, hi) pair per coordinate. The region used is recorded in
+        ``meta.L_region`` and ``meta.notes`` and named wherever the estimate is shown.
     samples, seed : size and seed of the uniform sample of the box.
-    **metadata : Meta field names; they override the estimates.
+    **metadata : Meta field names (values or ``exact(v)``/``bound(v)``/``estimate(v)``); they override
+        the estimates.
 
-    Estimates (provenance "estimate", L_region {"box": [−box, box]}): L = max ‖∇²f‖₂ over the sample;
-    convex = False when some sampled Hessian has an eigenvalue below −1e-6·max(1, L), True when all
-    are ≥ −1e-12·max(1, L) (convexity then only checked on the box), else None. When the Hessian is
-    constant, L, convexity and μ are exact and global.
+    Estimates (provenance "estimate", L_region {"box": [lo, hi]} for a cube, else {"box": [[lo, hi], ...]}): L = max ‖∇²f‖₂ over the
+    sample; convex = False when some sampled Hessian has an eigenvalue below −1e-6·max(1, L), True when
+    all are ≥ −1e-12·max(1, L) (convexity then only checked on the box), else None. An estimate decides
+    no hypothesis. When the Hessian is constant, L, convexity and μ are exact and global.
+
+    The problem's ``meta.params`` record the expression, the variable order, the box and the stated
+    metadata, so a trace rebuilds the same problem.
     """
-    if not isinstance(box, (int, float)) or isinstance(box, bool) or not box > 0:
-        raise SpecError(f"symbolic: box must be a positive number, got {box!r}")
     expression, symbols = _resolve_variables(expr, variables)
     n = len(symbols)
+    region = _box_region(box, n)
     if not expression.free_symbols <= set(symbols):
         extra = sorted(s.name for s in expression.free_symbols - set(symbols))
         raise ExpressionError(f"expression uses {', '.join(extra)}, not among the variables {[s.name for s in symbols]}")
@@ -150,15 +156,52 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
     f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
     grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
     hess = _hessian_function(hessian_exprs, symbols)
-    estimates = _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed)
-    params = {"expr": str(expression), "box": box}
+    estimates = _estimate_meta(n, f, grad, hess, hessian_exprs, region, samples, seed)
+    params = {"expr": str(expression), "variables": [s.name for s in symbols], "box": _box_param(box)}
+    if metadata:
+        params["stated"] = metadata_to_json(metadata)
+    if (samples, seed) != (2048, 0):
+        params.update(samples=samples, seed=seed)
     meta = build_meta(n, metadata, params=params, defaults=estimates)
     problem = SymbolicProblem(name, meta, f, grad, hess, expression, [s.name for s in symbols])
     _check_finite_somewhere(problem, n)
     return problem
 
 
-def _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed) -> Meta:
+def _box_region(box, n: int) -> np.ndarray:
+    """(n, 2) array of [lo, hi] per coordinate from a number, a pair or n pairs."""
+    bad = SpecError(f"symbolic: box must be a positive number b (the box [-b, b]^n), a pair (lo, hi) or {n} "
+                    f"pairs, one per coordinate, with lo < hi; got {box!r}")
+    if isinstance(box, bool):
+        raise bad
+    if isinstance(box, (int, float, np.integer, np.floating)):
+        if not (np.isfinite(box) and box > 0):
+            raise bad
+        return np.tile([-float(box), float(box)], (n, 1))
+    try:
+        region = np.asarray(box, dtype=float)
+    except (TypeError, ValueError):
+        raise bad from None
+    if region.shape == (2,):
+        region = np.tile(region, (n, 1))
+    if region.shape != (n, 2) or not np.all(np.isfinite(region)) or not np.all(region[:, 0] < region[:, 1]):
+        raise bad
+    return region
+
+
+def _box_param(box):
+    if isinstance(box, (int, float, np.integer, np.floating)) and not isinstance(box, bool):
+        return float(box)
+    return np.asarray(box, dtype=float).tolist()
+
+
+def _region_text(region: np.ndarray) -> str:
+    if np.all(region == region[0]):
+        return f"[{region[0, 0]:g}, {region[0, 1]:g}]^{len(region)}"
+    return " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in region)
+
+
+def _estimate_meta(n, f, grad, hess, hessian_exprs, region, samples, seed) -> Meta:
     if all(not e.free_symbols for e in hessian_exprs):
         H = np.array([float(e) for e in hessian_exprs]).reshape(n, n)
         eigenvalues = np.linalg.eigvalsh(H)
@@ -167,7 +210,7 @@ def _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed) -> Meta:
                     mu=float(max(eigenvalues[0], 0.0)) if convex else None,
                     provenance={"L": "exact", "convex": "exact", **({"mu": "exact"} if convex else {})},
                     notes="constant Hessian: L, convexity and mu are exact")
-    points = np.random.default_rng(seed).uniform(-box, box, size=(samples, n))
+    points = np.random.default_rng(seed).uniform(region[:, 0], region[:, 1], size=(samples, n))
     if hess is not None:
         H = hess(points)
     else:
@@ -175,7 +218,7 @@ def _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed) -> Meta:
         H = np.stack([problem.hessian(p) for p in points[:256]])
     H = H[np.all(np.isfinite(H), axis=(-2, -1))]
     if len(H) == 0:
-        return Meta(dim=n, notes="Hessian not finite on the sampled box: no estimates")
+        return Meta(dim=n, notes=f"Hessian not finite on the sampled box {_region_text(region)}: no estimates")
     eigenvalues = np.linalg.eigvalsh(0.5 * (H + np.swapaxes(H, -1, -2)))
     L = float(np.max(np.abs(eigenvalues)))
     lowest = float(eigenvalues[:, 0].min())
@@ -183,8 +226,8 @@ def _estimate_meta(n, f, grad, hess, hessian_exprs, box, samples, seed) -> Meta:
     provenance = {"L": "estimate"}
     if convex is not None:
         provenance["convex"] = "estimate"
-    return Meta(dim=n, convex=convex, L=L, L_region={"box": [-box, box]}, provenance=provenance,
-                notes=f"L and convexity estimated from {len(H)} sampled Hessians on [-{box}, {box}]^{n}")
+    return Meta(dim=n, convex=convex, L=L, L_region={"box": region[0].tolist() if np.all(region == region[0]) else region.tolist()}, provenance=provenance,
+                notes=f"L and convexity estimated from {len(H)} sampled Hessians on {_region_text(region)}")
 
 
 def _check_finite_somewhere(problem: SymbolicProblem, n: int) -> None:

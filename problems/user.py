@@ -1,22 +1,75 @@
 """Problems from user callables: :func:`from_functions`, and the metadata keywords shared with
-:func:`convcheck.problems.symbolic`."""
+:func:`convcheck.problems.symbolic`.
+
+The callables are probed when the problem is built (:func:`probe_callables`): batches of 1 and n + 1
+points (a batch of exactly n points would hide a function that reads rows as coordinates), output
+shapes and dtypes, finiteness, each row against the same point evaluated alone, and the gradient
+against central differences of f at a few seeded points. A mismatch is an :class:`InputError` that
+says what was expected, with a one-line example.
+
+Hypotheses are stated by name (``L=4.0``, ``lower_bound=0.0``, ``convex=True``, ``mu=``,
+``bounded_level_sets=``, ``kl_exponent=``, any :class:`Meta` field) with their provenance: a bare value
+gets the default of :data:`DEFAULT_USER_PROVENANCE`; ``estimate(4.0)``, ``bound(4.0)``, ``exact(4.0)``
+or a pair ``(4.0, "estimate")`` say it explicitly. An estimate never decides a hypothesis.
+"""
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 import numpy as np
 
 from convcheck.errors import InputError, SpecError
 
-from .base import MINIMIZER_KINDS, FunctionProblem, Meta, MinimizerSet
+from .base import MINIMIZER_KINDS, PROVENANCES, FunctionProblem, Meta, MinimizerSet
 
 # Meta fields a user may state; dim and params are set by the constructors.
 META_KEYWORDS = tuple(f.name for f in dataclasses.fields(Meta) if f.name not in ("dim", "params"))
-# Provenance recorded for user-stated constants unless ``provenance=`` says otherwise: a stated L (or
-# μ, descent constant) is a claimed bound, a stated f* or exponent a claimed exact value.
-DEFAULT_USER_PROVENANCE = {"L": "bound", "mu": "bound", "descent_L": "bound", "f_star": "exact",
-                           "kl_exponent": "exact"}
+# Provenance recorded for user-stated constants unless stated otherwise: a stated L (or μ, descent
+# constant, lower bound) is a claimed bound, a stated f*, exponent or property a claimed exact value.
+DEFAULT_USER_PROVENANCE = {"L": "bound", "mu": "bound", "descent_L": "bound", "lower_bound": "bound",
+                           "f_star": "exact", "kl_exponent": "exact", "convex": "exact",
+                           "bounded_level_sets": "exact"}
+EXAMPLE_F = "f = lambda X: (X[..., 0] - 1)**2 + X[..., 1]**2"
+EXAMPLE_GRAD = "grad = lambda X: np.stack([2*(X[..., 0] - 1), 2*X[..., 1]], axis=-1)"
+PROBE_SEED = 20240
+GRADIENT_CHECK_POINTS = 3
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A hypothesis value with its provenance ("exact", "bound" or "estimate")."""
+
+    value: Any
+    provenance: str
+
+    def __post_init__(self):
+        if self.provenance not in PROVENANCES:
+            raise SpecError(f"provenance must be one of {', '.join(PROVENANCES)}, got {self.provenance!r}")
+
+
+def exact(value) -> Stated:
+    """``L=exact(4.0)``: the value is exact."""
+    return Stated(value, "exact")
+
+
+def bound(value) -> Stated:
+    """``L=bound(4.0)``: a proven bound (an upper bound for L, a lower bound for ``lower_bound``)."""
+    return Stated(value, "bound")
+
+
+def estimate(value) -> Stated:
+    """``L=estimate(4.0)``: a numerical estimate; it decides no hypothesis."""
+    return Stated(value, "estimate")
+
+
+def _split_stated(key: str, value):
+    if isinstance(value, Stated):
+        return value.value, value.provenance
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str) and key != "minimizer":
+        return Stated(*value).value, value[1]
+    return value, None
 
 
 def _minimizer(value, dim: int) -> MinimizerSet:
@@ -34,7 +87,8 @@ def _minimizer(value, dim: int) -> MinimizerSet:
 
 
 def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults: Optional[Meta] = None) -> Meta:
-    """Meta from user keywords (Meta field names), on top of ``defaults`` (estimates) when given.
+    """Meta from user keywords (Meta field names, values optionally :class:`Stated`), on top of
+    ``defaults`` (estimates) when given.
 
     Raises
     ------
@@ -47,6 +101,10 @@ def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults
     provenance = dict(fields.pop("provenance", {}) or {})
     stated = dict(metadata)
     user_provenance = dict(stated.pop("provenance", {}) or {})
+    for key in list(stated):
+        stated[key], explicit = _split_stated(key, stated[key])
+        if explicit is not None:
+            user_provenance[key] = explicit
     if "minimizer" in stated:
         stated["minimizer"] = _minimizer(stated["minimizer"], dim)
     if stated.get("stationary_points") is not None:
@@ -64,53 +122,178 @@ def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults
     return Meta(dim=dim, params=dict(params or {}), provenance=provenance, **fields)
 
 
-def check_callables(name: str, dim: int, f: Callable, grad: Callable, value_and_grad: Optional[Callable]) -> None:
-    """Evaluate the callables once on a (2, dim) batch; InputError on a wrong output shape."""
-    test_points = np.random.default_rng(0).uniform(-0.5, 0.5, size=(2, dim))
-    checks = [("f", f, (2,)), ("grad", grad, (2, dim))]
-    for label, fn, shape in checks:
-        try:
-            out = np.asarray(fn(test_points))
-        except Exception as exc:  # user code: report what failed, keep the cause
-            raise InputError(f"problem {name!r}: {label} failed on a batch of shape (2, {dim}): "
-                             f"{type(exc).__name__}: {exc}; f and grad must accept arrays of shape (..., n)") from exc
-        if out.shape != shape:
-            raise InputError(f"problem {name!r}: {label} returned shape {out.shape} for input shape (2, {dim}); "
-                             f"expected {shape} (f: (...), grad: (..., n))")
+# ----------------------------------------------------------------------------- probing the callables
+def vectorized(fn: Callable, dim: int, kind: str) -> Callable:
+    """Wrap a per-point function (one point of shape (n,) in, a number or an (n,) vector out) into a
+    batched one on arrays (..., n): a Python loop over the points, so slower, but exact."""
+    def batched(X):
+        X = np.asarray(X, dtype=np.float64)
+        flat = X.reshape(-1, dim)
+        rows = [np.asarray(fn(x), dtype=np.float64) for x in flat]
+        shape = X.shape[:-1] if kind == "f" else X.shape
+        return np.asarray(rows, dtype=np.float64).reshape(shape)
+    batched.__wrapped__ = fn
+    return batched
+
+
+def _call(name: str, label: str, fn: Callable, X: np.ndarray, expected: tuple):
+    hint = (f"{label} must take a batch X of shape (B, n) and return shape {'(B,)' if label == 'f' else '(B, n)'}, "
+            f"e.g. {EXAMPLE_F if label == 'f' else EXAMPLE_GRAD}; for a function of one point pass vectorize=True")
+    try:
+        with np.errstate(all="ignore"):
+            out = fn(X)
+    except Exception as exc:  # user code: report what failed, keep the cause
+        raise InputError(f"problem {name!r}: {label} failed on a batch of shape {X.shape} "
+                         f"({type(exc).__name__}: {exc}); {hint}") from exc
+    out = np.asarray(out)
+    if out.dtype.kind == "c":
+        raise InputError(f"problem {name!r}: {label} returned complex values; f must be real-valued")
+    if out.dtype.kind not in "fiub":
+        raise InputError(f"problem {name!r}: {label} returned {out.dtype} values, expected real numbers")
+    if out.shape != expected:
+        raise InputError(f"problem {name!r}: {label} returned shape {out.shape} for a batch of shape {X.shape}, "
+                         f"expected {expected}; {hint}")
+    return out.astype(np.float64)
+
+
+def probe_callables(name: str, dim: int, f: Callable, grad: Callable,
+                    value_and_grad: Optional[Callable] = None, points=None, gradient_tolerance: float = 1e-3) -> None:
+    """Probe f, grad (and value_and_grad) at seeded points; InputError on the first mismatch.
+
+    ``points`` (m, n), optional: where to probe (default: seeded uniform points of [−0.5, 0.5]^n); give
+    points inside the domain of a function that is not finite everywhere. The gradient must match
+    central differences of f, (f(x + h e_j) − f(x − h e_j)) / 2h with h = 1e-5·max(1, |x_j|), to
+    ``gradient_tolerance``·max(‖∇f‖, ‖difference quotient‖) + 1e-6·(1 + |f(x)|).
+    """
+    rng = np.random.default_rng(PROBE_SEED)
+    if points is None:
+        points = rng.uniform(-0.5, 0.5, size=(dim + 1, dim))
+    points = np.asarray(points, dtype=np.float64).reshape(-1, dim)
+    if len(points) < dim + 1:  # never a batch of exactly n points: it would hide rows read as coordinates
+        points = np.concatenate([points, points[-1] + rng.uniform(-1e-3, 1e-3, size=(dim + 1 - len(points), dim))])
+    single = points[:1]
+    values = _call(name, "f", f, points, (len(points),))
+    gradients = _call(name, "grad", grad, points, (len(points), dim))
+    if not (np.all(np.isfinite(values)) and np.all(np.isfinite(gradients))):
+        bad = points[np.flatnonzero(~(np.isfinite(values) & np.all(np.isfinite(gradients), axis=1)))[0]]
+        raise InputError(f"problem {name!r}: f or grad is not finite at the probe point {bad.tolist()}; "
+                         "pass probe_points=... (points inside the domain of f)")
+    for i in range(min(len(points), dim + 1)):
+        alone_f = _call(name, "f", f, points[i:i + 1], (1,))
+        alone_g = _call(name, "grad", grad, points[i:i + 1], (1, dim))
+        if not (np.allclose(alone_f[0], values[i], rtol=1e-9, atol=1e-12)
+                and np.allclose(alone_g[0], gradients[i], rtol=1e-9, atol=1e-12)):
+            raise InputError(f"problem {name!r}: f or grad of the batch's row {i} differs from its value at that "
+                             "point alone (the rows of X are points; X[..., j] is coordinate j); "
+                             f"e.g. {EXAMPLE_F}; or pass vectorize=True")
+    _check_gradient(name, dim, f, single, points, values, gradients, gradient_tolerance)
     if value_and_grad is not None:
-        value, gradient = value_and_grad(test_points)
-        if np.shape(value) != (2,) or np.shape(gradient) != (2, dim):
+        try:
+            value, gradient = value_and_grad(points)
+        except Exception as exc:  # user code
+            raise InputError(f"problem {name!r}: value_and_grad failed on a batch of shape {points.shape} "
+                             f"({type(exc).__name__}: {exc})") from exc
+        if np.shape(value) != (len(points),) or np.shape(gradient) != points.shape:
             raise InputError(f"problem {name!r}: value_and_grad returned shapes {np.shape(value)}, "
-                             f"{np.shape(gradient)}; expected (2,), (2, {dim})")
+                             f"{np.shape(gradient)}; expected ({len(points)},), {points.shape}")
+        if not (np.allclose(value, values, rtol=1e-9, atol=1e-12) and np.allclose(gradient, gradients, rtol=1e-9, atol=1e-12)):
+            raise InputError(f"problem {name!r}: value_and_grad disagrees with f and grad at the probe points")
+
+
+def _check_gradient(name, dim, f, single, points, values, gradients, tolerance) -> None:
+    for i in range(min(GRADIENT_CHECK_POINTS, len(points))):
+        x = points[i]
+        h = 1e-5 * np.maximum(1.0, np.abs(x))
+        shifted = np.concatenate([x + np.diag(h), x - np.diag(h)])
+        fx = _call(name, "f", f, shifted, (2 * dim,))
+        quotient = (fx[:dim] - fx[dim:]) / (2 * h)
+        g = gradients[i]
+        allowed = tolerance * max(np.linalg.norm(g), np.linalg.norm(quotient)) + 1e-6 * (1 + abs(values[i]))
+        if not np.linalg.norm(g - quotient) <= allowed:
+            raise InputError(f"problem {name!r}: grad does not match central differences of f at "
+                             f"x = {np.round(x, 6).tolist()}: grad = {np.round(g, 6).tolist()}, differences give "
+                             f"{np.round(quotient, 6).tolist()}; grad must be the gradient of f, e.g. {EXAMPLE_GRAD}")
 
 
 def from_functions(f: Callable, grad: Callable, dim: int, name: str = "user",
-                   value_and_grad: Optional[Callable] = None, **metadata) -> FunctionProblem:
+                   value_and_grad: Optional[Callable] = None, vectorize: bool = False,
+                   probe_points=None, **metadata) -> FunctionProblem:
     """A problem from callables f(X) -> (...) and grad(X) -> (..., n) on arrays X of shape (..., n).
 
     Parameters
     ----------
-    f, grad : batched callables (NumPy arrays in and out).
+    f, grad : batched callables (NumPy arrays in and out), e.g.
+        ``f = lambda X: (X[..., 0] - 1)**2 + X[..., 1]**2``.
     dim : n.
     name : label for reports and :attr:`Problem.key`.
     value_and_grad : optional fused callable returning (f(X), ∇f(X)).
-    **metadata : :class:`Meta` field names (L, mu, convex, f_star, minimizer, analytic, kl_exponent,
-        bounded_level_sets, ...). Stated L, mu, descent_L get provenance "bound", f_star and kl_exponent
-        "exact", unless ``provenance={...}`` says otherwise. ``minimizer`` may be a MinimizerSet, an
-        array of points, or "none"/"unknown".
+    vectorize : f and grad take ONE point x of shape (n,) (``lambda x: (x[0] - 1)**2 + x[1]**2``);
+        they are wrapped in a loop over the batch (slower, results identical).
+    probe_points : where the callables are probed at build time (see :func:`probe_callables`).
+    **metadata : :class:`Meta` field names (L, mu, convex, f_star, lower_bound, minimizer, analytic,
+        kl_exponent, bounded_level_sets, ...), each a value or ``exact(v)`` / ``bound(v)`` /
+        ``estimate(v)`` / ``(v, "estimate")``. A bare L, mu, descent_L, lower_bound is a "bound", any
+        other stated value "exact". ``minimizer`` may be a MinimizerSet, an array of points, or
+        "none"/"unknown".
 
     The problem runs on NumPy only (``.on("cupy")`` raises BackendError); its ``hessian`` is the
     finite-difference fallback of :class:`Problem`.
 
     Raises
     ------
-    SpecError : unknown metadata keyword. InputError : bad dim, or callables returning wrong shapes.
+    SpecError : unknown metadata keyword. InputError : bad dim, or callables that are not batched, return
+        wrong shapes, complex or non-finite values, or a gradient that is not the gradient of f.
     """
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
         raise InputError(f"dim must be a positive integer, got {dim!r}")
     for label, fn in (("f", f), ("grad", grad)):
         if not callable(fn):
             raise InputError(f"{label} must be callable, got {type(fn).__name__}")
-    meta = build_meta(int(dim), metadata)
-    check_callables(name, int(dim), f, grad, value_and_grad)
+    dim = int(dim)
+    if vectorize:
+        f, grad = vectorized(f, dim, "f"), vectorized(grad, dim, "grad")
+        value_and_grad = None
+    meta = build_meta(dim, metadata)
+    probe_callables(name, dim, f, grad, value_and_grad, points=probe_points)
     return FunctionProblem(name, meta, f, grad, value_and_grad)
+
+
+def check_callables(name: str, dim: int, f: Callable, grad: Callable, value_and_grad: Optional[Callable]) -> None:
+    """Former name of :func:`probe_callables` (kept for callers)."""
+    probe_callables(name, dim, f, grad, value_and_grad)
+
+
+# ----------------------------------------------------------------------------- stated metadata as data
+def metadata_to_json(metadata: dict) -> dict:
+    """User-stated metadata as JSON-ready data (recorded in ``meta.params`` so a trace can rebuild it)."""
+    out = {}
+    for key, value in metadata.items():
+        value, provenance = _split_stated(key, value)
+        if isinstance(value, MinimizerSet):
+            value = {"minimizer_set": value.to_dict()}
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        elif isinstance(value, np.generic):
+            value = value.item()
+        elif isinstance(value, dict) and key == "provenance":
+            value = dict(value)
+        out[key] = [value, provenance] if provenance is not None else value
+    return out
+
+
+def metadata_from_json(data: dict) -> dict:
+    """Inverse of :func:`metadata_to_json` (plain data in; no code)."""
+    if not isinstance(data, dict):
+        raise InputError("recorded metadata must be a mapping")
+    out = {}
+    for key, value in data.items():
+        provenance = None
+        if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str) and value[1] in PROVENANCES:
+            value, provenance = value
+        if isinstance(value, dict) and set(value) == {"minimizer_set"}:
+            found = value["minimizer_set"]
+            value = MinimizerSet(found["kind"], points=None if found.get("points") is None else np.asarray(found["points"], float),
+                                 directions=None if found.get("directions") is None else np.asarray(found["directions"], float),
+                                 radius=found.get("radius"))
+        out[key] = Stated(value, provenance) if provenance is not None else value
+    return out

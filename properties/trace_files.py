@@ -1,39 +1,24 @@
 """Certify saved traces: rebuild the problem a trace names, then certify.
 
-A trace file records its problem by catalogue name and parameters, so catalogue (and symbolic)
-problems are rebuilt exactly (the same seed gives the same instance). Problems built from Python
-callables (``from_functions``) cannot be rebuilt from a file: certify those through the Python API.
+A trace file records how to rebuild its problem: catalogue name and parameters (the same seed gives
+the same instance), a symbolic problem's expression and variable order, or a marked Python factory
+(see :mod:`convcheck.problems.rebuild`). Problems built from bare Python callables cannot be rebuilt
+from a file: certify those through the Python API.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from convcheck.errors import ConvcheckError, TraceFileError
+from convcheck.errors import TraceFileError
 from convcheck.trace import Trace
 
 
-def problem_from_trace(trace: Trace, path="trace"):
-    """The problem instance a trace was run on, rebuilt from its metadata."""
-    from convcheck import problems
+def problem_from_trace(trace, path=None):
+    """The problem instance a trace (or the trace file at a path) was run on, rebuilt from its metadata
+    (see :mod:`convcheck.problems.rebuild`)."""
+    from convcheck.problems.rebuild import problem_from_trace as rebuild
 
-    info = trace.metadata.get("problem") or {}
-    name, params = info.get("name"), dict(info.get("params") or {})
-    if not name:
-        raise TraceFileError(f"trace {str(path)!r} does not name its problem")
-    if name == "symbolic" and "expr" in params:  # rebuilt from its expression, through the restricted parser
-        try:
-            expr = params.pop("expr")
-            return problems.symbolic(expr, **params)
-        except ConvcheckError as exc:
-            raise TraceFileError(f"trace {str(path)!r}: cannot rebuild its symbolic problem ({exc})") from None
-    if name not in problems.catalogue():
-        raise TraceFileError(
-            f"trace {str(path)!r} ran on problem {name!r}, which is not in the catalogue (a user-defined "
-            "problem); certify it from Python with convcheck.properties.certify(trace, problem)")
-    try:
-        return problems.get(name, **params)
-    except ConvcheckError as exc:
-        raise TraceFileError(f"trace {str(path)!r}: cannot rebuild problem {name!r} ({exc})") from None
+    return rebuild(trace, path)
 
 
 def certify_trace_file(path, **options):

@@ -59,7 +59,7 @@ def test_from_functions_rejects_unknown_metadata_and_bad_shapes():
     f, g = (lambda X: np.sum(X ** 2, -1)), (lambda X: 2 * X)
     with pytest.raises(SpecError, match="unknown metadata keyword 'Lipschitz'; accepted: .*L_region"):
         from_functions(f, g, dim=2, Lipschitz=3.0)
-    with pytest.raises(InputError, match=r"grad returned shape \(2,\)"):
+    with pytest.raises(InputError, match=r"grad returned shape \(3,\) for a batch of shape \(3, 2\), expected \(3, 2\)"):
         from_functions(f, lambda X: 2 * X[..., 0], dim=2)
     with pytest.raises(InputError, match="f failed"):
         from_functions(lambda x: float(x @ x), g, dim=2)
