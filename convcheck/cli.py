@@ -1,4 +1,4 @@
-"""The ``convcheck`` command: list | run | certify | theorems | report | figures.
+"""The ``convcheck`` command: list | run | certify | theorems | report | figures | check.
 
 Errors a user can cause (a ConvcheckError, or a bad command line) end with one line on stderr and exit
 status 2, never a traceback; nothing is written. Ctrl-C ends with status 130 after the completed
@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="regenerate the paper's figures")
     p.add_argument("--out", default="figures")
     _add_write_flags(p)
+
+    from .cli_check import add_parser as add_check_parser  # `convcheck check` lives in cli_check.py
+    add_check_parser(sub, _whole_number, parse_vector)
     return parser
 
 
@@ -231,8 +234,14 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from .cli_check import cmd_check as run_check
+
+    return run_check(args)
+
+
 COMMANDS = {"list": cmd_list, "run": cmd_run, "certify": cmd_certify, "theorems": cmd_theorems,
-            "report": cmd_report, "figures": cmd_figures}
+            "report": cmd_report, "figures": cmd_figures, "check": cmd_check}
 
 
 def main(argv=None) -> int:

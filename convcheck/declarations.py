@@ -151,9 +151,11 @@ def declare(method, declaration: Declaration):
     """The same method with ``declaration`` (a shallow copy; ``method`` is unchanged)."""
     if not isinstance(declaration, Declaration):
         raise InputError(f"declaration must be a convcheck.declarations.Declaration, got {type(declaration).__name__}")
-    clone = object.__new__(type(method))
+    cls = type(method)
+    redeclared = type(cls.__name__, (cls,), {"declaration": declaration, "__doc__": cls.__doc__,
+                                             "__module__": cls.__module__})
+    clone = object.__new__(redeclared)
     clone.__dict__.update(method.__dict__)
-    object.__setattr__(clone, "declaration", declaration)
     return clone
 
 
@@ -178,7 +180,7 @@ def from_dict(data) -> Declaration:
         return UNDECLARED
 
 
-def audit(method, problem, trace, L: float, slack: float = 1e-9, points: int = 64) -> dict:
+def audit(method, problem, trace, L: float, slack: float = 1e-6, points: int = 64) -> dict:
     """Check the declared bound ‖D(x^k) − ∇f(x^k)‖ ≤ error_bound at up to ``points`` recorded iterates.
 
     D is the method's own update direction (its ``direction_step``, with its initial state, so for

@@ -77,7 +77,7 @@ class Method:
                "params": {k: (repr(v) if callable(v) else v) for k, v in self.params.items()},
                "normalized": self.normalized, "uses_radius": self.uses_radius,
                "algorithm": ALGORITHM_NUMBERS.get(self.name, "")}
-        if not (self.name in REGISTRY and type(self) is REGISTRY[self.name].cls and "declaration" not in vars(self)):
+        if not (self.name in REGISTRY and type(self) is REGISTRY[self.name].cls):
             out.update(declared.recorded(self))  # a user's method: what the theory needs, rebuilt without its code
         return out
 

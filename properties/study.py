@@ -51,6 +51,7 @@ from convcheck import sweep
 
 from .certify import certify
 from .counterexamples import check_dai_bound
+from .hypotheses import lipschitz_constant
 from .theorems import RUN_CHECKS, applicable
 from .verdict import json_ready
 
@@ -63,7 +64,7 @@ class Case:
 
     result: str
     problem: str
-    method: str
+    method: object           # a spec string, or a Method (a user's declared variant)
     step: str
     radius: Optional[str]
     iters: int
@@ -152,7 +153,7 @@ class Row:
     def to_dict(self) -> dict:
         a = self.applicability
         return json_ready({"result": self.case.result, "number": a.number, "problem": self.problem_key,
-                           "method": self.case.method, "step": a_step(self), "radius": a_radius(self),
+                           "method": getattr(self.case.method, "spec", self.case.method), "step": a_step(self), "radius": a_radius(self),
                            "iters": self.trace.last_k, "predicted": self.predicted, "observed": self.observed,
                            "verdict": self.verdict, "details": self.details, "rate": a.rate, "bound": a.bound,
                            "applicability": a.to_dict(), "certificate": self.certificate.to_dict()})
@@ -240,6 +241,22 @@ def compare(app, cert, trace) -> tuple:
     return ("inconclusive" if undecided else "consistent"), details
 
 
+def audit_declaration(config: dict, trace, verdict: str, details: list) -> tuple:
+    """A method whose steps break the error bound its declaration states (convcheck.declarations.audit,
+    at the recorded iterates) is a contradiction: the prediction rested on a false declaration."""
+    from convcheck import methods as methods_module
+    from convcheck.declarations import audit
+
+    L, _ = lipschitz_constant(config["problem"].meta)
+    if L is None or trace.status == "failed":
+        return verdict, details
+    outcome = audit(methods_module.get(config["method"]), config["problem"], trace, L)
+    if outcome["holds"] is False:
+        return "contradiction", details + [f"the method breaks its declared error bound at recorded iterates "
+                                           f"(max ‖g − ∇f‖ / bound = {outcome['worst_ratio']:.3g}; {outcome['note']})"]
+    return verdict, details
+
+
 def rate_agreement(predicted: dict, cert) -> tuple:
     """Theorem 4.1(v): a linear rate (q ≤ ½), or a power decay at least 0.8× the predicted exponent."""
     verdict = cert["P5"]
@@ -281,6 +298,7 @@ def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
         t0 = time.perf_counter()
         cert = certify(trace, config["problem"])
         verdict, details = compare(app, cert, trace)
+        verdict, details = audit_declaration(config, trace, verdict, details)
         rows.append(Row(case, config["problem"].key, app, dict(app.predicted), cert.summary, verdict, details,
                         cert, trace, time.perf_counter() - t0))
     return Study(rows, quick, time.perf_counter() - started)
@@ -295,13 +313,15 @@ def study_table(study: Study) -> str:
         pred = " ".join(f"{k}{short[v]}" for k, v in sorted(r.predicted.items())) or "(bound)"
         obs = " ".join(f"{k}{short[v]}" for k, v in r.observed.items())
         sched = a_step(r) + (f" / {a_radius(r)}" if a_radius(r) else "")
-        lines.append((r.applicability.number, r.problem_key, r.case.method, sched, pred, obs, r.verdict))
+        lines.append((r.applicability.number, r.problem_key, getattr(r.case.method, "spec", r.case.method), sched,
+                      pred, obs, r.verdict))
     widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
     out = ["  ".join(str(l[i]).ljust(widths[i]) for i in range(len(head))).rstrip() for l in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
     for r in study.rows:
         if r.verdict != "consistent":
-            out.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} ({r.case.method}): "
+            out.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} "
+                       f"({getattr(r.case.method, 'spec', r.case.method)}): "
                        + "; ".join(r.details))
     out.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
                f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
