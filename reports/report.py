@@ -88,6 +88,8 @@ def runs_from_traces(paths) -> list:
     A trace to which several results apply appears once per result; one to which none applies is
     reported with "no prediction".
     """
+    from convcheck.check import why_not
+    from convcheck.problems.rebuild import method_from_trace
     from convcheck.properties import applicable, certify, problem_from_trace
     from convcheck.properties.study import compare
 
@@ -102,16 +104,19 @@ def runs_from_traces(paths) -> list:
         certificate = certify(trace, problem)
         meta = trace.metadata
         radius = meta.get("radius")
-        results = [a for a in applicable(problem, meta["method"]["spec"], meta["step"]["spec"],
-                                         radius.get("spec") if isinstance(radius, dict) else None,
-                                         x0=np.asarray(meta.get("x0"), float)) if a.applies is True]
+        decided = applicable(problem, method_from_trace(trace), meta["step"]["spec"],
+                             radius.get("spec") if isinstance(radius, dict) else None,
+                             x0=np.asarray(meta.get("x0"), float), include_all=True)
+        results = [a for a in decided if a.applies is True]
         for app in results:
             verdict, details = compare(app, certificate, trace)
             if not app.predicted and app.bound is None and not app.checks:
                 verdict = "no prediction"
             out.append((_record(len(out) + 1, app, trace, certificate, verdict, details), trace, problem, certificate))
-        if not results:
-            out.append((_record(len(out) + 1, None, trace, certificate, "no prediction", []), trace, problem,
+        if not results:  # say why not, result by result (the hypothesis that failed or was undecided)
+            why = [f"{a.number} does not apply: {why_not(a)}" if a.applies is False else
+                   f"{a.number} is undecided: {why_not(a)}" for a in decided]
+            out.append((_record(len(out) + 1, None, trace, certificate, "no prediction", why), trace, problem,
                         certificate))
     return out
 

@@ -1,0 +1,180 @@
+"""``convcheck.check`` (run, certify, compare, extend) and declared methods: a user's SAM variant gets
+Corollary 3.5's predictions from its declaration and passes the theorem study; declared wrongly, the
+study catches it."""
+import json
+import sys
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from convcheck import methods, run
+from convcheck.check import check, join, resumable
+from convcheck.cli import main
+from convcheck.declarations import PerturbedGradient, declaration_of, declare
+from convcheck.methods import Method
+from convcheck.problems import bound, symbolic
+from convcheck.properties import applicable, certify
+from convcheck.properties.study import Case, run_study
+
+QUARTIC = "(x^2 - 1)^2 + y^2"
+STEP, RADIUS = "power:c=0.1,p=0.55", "power:c=0.05,p=0.7"
+
+
+@dataclass(frozen=True)
+class ScaledSAM(Method):
+    """SAM with a fixed extra scaling c of the perturbation: x^{k+1} = x^k − t_k ∇f(x^k + c ρ_k d^k/‖d^k‖),
+    d^k = ∇f(x^k). A member of Algorithm 1a with perturbation scale c: ‖g^k − ∇f(x^k)‖ ≤ c L ρ_k."""
+
+    name: str = "scaled_sam"
+    normalized: bool = True
+    uses_radius: bool = True
+
+    @property
+    def declaration(self):
+        return PerturbedGradient(direction="∇f(x^k)", scale=self.params["c"])
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return problem.grad(X + self.params["c"] * rho / gnorm * G), state
+
+
+def test_check_extends_inconclusive_runs_by_resuming_and_stops_by_its_rule():
+    """(x² − 1)² + y² with SAM: a 20-step run decides little; check doubles it (resuming from the last
+    iterate) until P1–P5 are decided or the next doubling would pass max_iters."""
+    problem = symbolic(QUARTIC, box=2.0)
+    short = certify(run(problem, "sam", x0=[0.5, 1.0], iters=20, step=STEP, radius=RADIUS), problem)
+    assert any(short[p].status == "inconclusive" for p in ("P1", "P2", "P3", "P4", "P5"))
+    result = check(problem, "sam", x0=[0.5, 1.0], step=STEP, radius=RADIUS, iters=20, max_iters=20 * 2 ** 9)
+    (checked,) = result.runs
+    assert checked.iterations > 20 and checked.extensions[0] == "resumed at k = 21"
+    undecided = checked.inconclusive
+    assert (not undecided) or checked.iterations * 2 > result.max_iters
+    for key in ("P1", "P2", "P3"):  # the run converges to a minimizer: never "fails"
+        assert checked.certificate[key].status in ("holds", "inconclusive")
+    # the joined trace is the trace of one run of the same length (resuming is exact for SAM)
+    whole = run(problem, "sam", x0=[0.5, 1.0], iters=checked.iterations, step=STEP, radius=RADIUS)
+    np.testing.assert_allclose(checked.trace.f, whole.f, rtol=1e-12, atol=1e-15)
+    common, mine, theirs = np.intersect1d(checked.trace.x_k, whole.x_k, return_indices=True)
+    assert len(common) >= len(checked.trace.tail_k)
+    np.testing.assert_allclose(checked.trace.x[mine], whole.x[theirs], rtol=1e-12, atol=1e-15)
+    assert checked.trace.x_k[checked.trace.tail_start - 1] < checked.trace.tail_k[0]
+    # why Theorem 4.2 does not apply to SAM: its method hypothesis, from SAM's declaration
+    (theorem_42,) = [a for a in result.results if a.result == "theorem-4.2"]
+    assert theorem_42.applies is False
+    text = str(result)
+    assert "Theorem 4.2 (USAM and the extragradient method): does not apply: violated: method is USAM or " \
+           "extragradient (unnormalized perturbation): sam:eps_guard=0.0 is declared a member of Algorithm 1a" in text
+    assert "property  verdict" in text
+
+
+def test_methods_with_state_are_restarted_and_the_result_says_so():
+    assert resumable(methods.get("sam")) == (True, "")
+    can, why = resumable(methods.get("vasso:theta=0.5"))
+    assert not can and "state" in why
+    problem = symbolic(QUARTIC, box=2.0)
+    result = check(problem, "vasso:theta=0.5", x0=[0.5, 1.0], step=STEP, radius=RADIUS, iters=20, max_iters=80)
+    assert any("restarted, not resumed" in note for note in result.notes)
+    (checked,) = result.runs
+    if checked.iterations > 20:
+        assert checked.extensions[0] == "restarted with 40 steps" and checked.trace.last_k == checked.iterations + 1
+
+
+def test_join_refuses_a_trace_that_stopped():
+    problem = symbolic("x^2")
+    stopped = run(problem, "sam", x0=[0.0], iters=5, step=0.1, radius=0.1)
+    assert stopped.status == "stationary"
+    with pytest.raises(Exception, match="completed"):
+        join(stopped, stopped)
+
+
+def test_check_under_corollary_35_predicts_and_compares():
+    problem = symbolic("log(1 + (x-1)^2) + log(1 + y^2)", L=bound(2.0), lower_bound=0.0)
+    result = check(problem, "sam", starts=[[3.0, 2.0], [-1.0, 0.5]], step="power:c=0.5,p=0.6",
+                   radius="power:c=0.1,p=0.7", iters=2000, max_iters=2000)
+    assert [a.number for a in result.applying] == ["Corollary 3.5"]
+    assert {k: v[0] for k, v in result.predictions().items()} == {"P1": "holds", "P2": "holds", "P3": "holds"}
+    assert len(result.runs) == 2
+    for checked in result.runs:
+        assert [verdict for _, verdict, _ in checked.comparisons] != ["contradiction"]
+    data = result.to_dict()
+    assert json.dumps(data) and data["results"][2]["applies"] is True
+
+
+def test_cli_check_prints_the_table_and_writes_a_report(tmp_path, capsys):
+    out = tmp_path / "chk"
+    code = main(["check", "--problem", "symbolic:log(1 + (x-1)^2) + log(1 + y^2)", "--assume", "L=2,lower_bound=0",
+                 "--method", "sam", "--step", "power:c=0.5,p=0.6", "--radius", "power:c=0.1,p=0.7",
+                 "--x0", "3,2", "--iters", "500", "--max-iters", "500", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0 and "Corollary 3.5 (SAM and its normalized variants (Algorithm 1a), nonconvex): applies" in printed
+    assert (out / "check.md").read_text().startswith("```\ncheck: sam")
+    assert json.loads((out / "check.json").read_text())["runs"][0]["iterations"] == 500
+    assert main(["certify", str(out / "run1.npz")]) == 0
+    assert main(["check", "--problem", "logsum:n=2", "--assume", "L=2", "--method", "sam", "--step", "0.1",
+                 "--radius", "0.1"]) == 2
+
+
+CASE_GRID = (("x2", "power:c=0.2,p=0.6", "power:c=0.1,p=0.7"),
+             ("logsum:n=2,seed=1", "power:c=0.4,p=0.55", "power:c=0.3,p=0.7"))
+
+
+def test_a_declared_variant_gets_corollary_35_and_passes_the_theorem_study():
+    variant = ScaledSAM(params={"c": 3.0})
+    found = applicable("x2", variant, CASE_GRID[0][1], CASE_GRID[0][2], include_all=True)
+    applying = [a.result for a in found if a.applies]
+    assert applying == ["corollary-3.5"]  # not Theorem 3.2 / Example 3.1: it is not SAM itself
+    assert {"P1", "P2", "P3"} <= set(found[2].predicted)
+    study = run_study(cases=[Case("corollary-3.5", p, variant, s, r, 20000, 10000) for p, s, r in CASE_GRID],
+                      quick=True)
+    assert [row.verdict for row in study.rows] != ["contradiction"] * 2
+    assert all(row.verdict != "contradiction" for row in study.rows), [row.details for row in study.rows]
+
+
+def test_the_same_variant_declared_wrongly_is_caught_by_the_study():
+    """Declared with perturbation ρ_k d^k/‖d^k‖ (scale 1) while it steps 3ρ_k: on f = x², whose gradient
+    moves by exactly L‖p‖, the step's error 3Lρ_k breaks the declared bound Lρ_k at every iterate."""
+    wrong = declare(ScaledSAM(params={"c": 3.0}), PerturbedGradient(direction="∇f(x^k)", scale=1.0))
+    assert declaration_of(wrong).scale == 1.0 and declaration_of(ScaledSAM(params={"c": 3.0})).scale == 3.0
+    study = run_study(cases=[Case("corollary-3.5", CASE_GRID[0][0], wrong, *CASE_GRID[0][1:], 20000, 10000)], quick=True)
+    (row,) = study.rows
+    assert row.verdict == "contradiction"
+    assert "breaks its declared error bound" in " ".join(row.details)
+
+
+METHOD_MODULE = '''
+from dataclasses import dataclass
+from convcheck.declarations import PerturbedGradient
+from convcheck.methods import Method
+
+
+@dataclass(frozen=True)
+class Scaled(Method):
+    name: str = "scaled_sam"
+    normalized: bool = True
+    uses_radius: bool = True
+    declaration = PerturbedGradient(direction="∇f(x^k)", scale=2.0)
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return problem.grad(X + 2.0 * rho / gnorm * G), state
+'''
+
+
+def test_a_method_loaded_with_py_on_the_command_line(tmp_path, monkeypatch, capsys):
+    (tmp_path / "h13_user_methods.py").write_text(textwrap.dedent(METHOD_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        code = main(["check", "--problem", "logsum:n=2,seed=1", "--method", "py:h13_user_methods:Scaled",
+                     "--step", "power:c=0.4,p=0.55", "--radius", "power:c=0.3,p=0.7", "--x0", "0.5,0.5",
+                     "--iters", "400", "--max-iters", "400", "--out", str(tmp_path / "o")])
+        printed = capsys.readouterr().out
+        assert code == 0 and "Corollary 3.5 (SAM and its normalized variants (Algorithm 1a), nonconvex): applies" in printed
+        assert "perturbation 2·ρ_k" in printed
+        # the trace records the declaration, so a report decides the hypotheses without importing the code
+        sys.modules.pop("h13_user_methods")
+        from convcheck.reports.report import runs_from_traces
+        records = runs_from_traces([tmp_path / "o" / "run1.npz"])
+        assert [r["result"] for r, *_ in records] == ["Corollary 3.5"]
+    finally:
+        sys.modules.pop("h13_user_methods", None)
+    assert main(["check", "--problem", "x2", "--method", "py:h13_no_such_module:X", "--step", "0.1"]) == 2
