@@ -10,5 +10,6 @@ __version__ = "0.1.0"
 from . import methods, schedules  # noqa: E402
 from .runner import run, sweep  # noqa: E402
 from .trace import Trace  # noqa: E402
+from .check import check  # noqa: E402  (the function: convcheck.check(...); the module is convcheck.check's home)
 
-__all__ = ["run", "sweep", "methods", "schedules", "Trace", "__version__"]
+__all__ = ["run", "sweep", "check", "methods", "schedules", "Trace", "__version__"]
