@@ -36,7 +36,11 @@ DEFAULT_MAX_ITERS_FACTOR = 16
 
 
 class Shifted(Schedule):
-    """The schedule k ↦ base(k + offset): the tail of ``base`` after ``offset`` steps (used to resume)."""
+    """The schedule k ↦ base(k + offset): the tail of ``base`` after ``offset`` steps (used to resume).
+
+    Only its values are meant to be used (to run a continuation); the facts of the paper's hypotheses are
+    always decided on ``base``.
+    """
 
     def __init__(self, base: Schedule, offset: int):
         super().__init__("shifted", {"base": base.spec, "offset": int(offset)},
@@ -182,6 +186,19 @@ class CheckResult:
         return written
 
 
+def _region_notes(problem, trace, already: list) -> list:
+    """A note when the iterates leave the box on which the problem's L was estimated."""
+    box = (problem.meta.L_region or {}).get("box")
+    if box is None or problem.meta.L is None or len(trace.x) == 0:
+        return []
+    region = np.asarray(box, dtype=float)
+    region = np.tile(region, (problem.dim, 1)) if region.shape == (2,) else region
+    outside = np.any((trace.x < region[:, 0]) | (trace.x > region[:, 1]), axis=1)
+    note = (f"the iterates leave the box {region.tolist()} on which L = {problem.meta.L:g} was estimated; "
+            "pass symbolic(..., box=...) covering the run (the estimate decides no hypothesis either way)")
+    return [note] if outside.any() and note not in already else []
+
+
 def why_not(app) -> str:
     """The hypotheses of a result that failed (or, if none failed, could not be decided), in words."""
     named = list(app.hypotheses)
@@ -224,6 +241,9 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
         raise InputError(f"max_iters must be a whole number >= iters = {iters}, got {max_iters!r}")
     if max_iters > 1_000_000:
         raise InputError(f"max_iters must be at most 1000000 (every step is recorded), got {max_iters}")
+    thinned = sorted({"max_records", "record_every"} & set(run_options))
+    if thinned:  # joined segments must record every step (see join)
+        raise InputError(f"check records every step; drop the run option(s) {', '.join(thinned)}")
     starts = [x0] if starts is None else list(starts)
     if not starts:
         raise InputError("starts must hold at least one initial point")
@@ -261,10 +281,13 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
             lengths[i] *= 2
             certificates[i] = certify(traces[i], problem)
     runs = []
-    from convcheck.properties.study import compare
+    from convcheck.properties.study import audit_declaration, compare
 
     for config, trace, cert, length, ext in zip(configs, traces, certificates, lengths, extensions):
-        comparisons = [(app, *compare(app, cert, trace)) for app in results if app.applies is True]
+        comparisons = [(app, *audit_declaration({"problem": problem, "method": method}, trace,
+                                                *compare(app, cert, trace)))
+                       for app in results if app.applies is True]
+        notes += _region_notes(problem, trace, notes)
         if any(cert[p].status == "inconclusive" for p in PROPERTY_KEYS) and trace.status == "completed":
             ext = ext + [f"still inconclusive at max_iters = {max_iters}" if length * 2 > max_iters else ""]
         runs.append(RunCheck(config.x0, trace, cert, comparisons, length, [e for e in ext if e]))

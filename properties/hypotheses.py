@@ -12,6 +12,10 @@ and radius schedules, and optionally the initial point x¹) and answers True, Fa
   or descent constant is itself a valid constant). An "estimate", or an L valid only on a region
   (``meta.L_region``), decides nothing that needs a global constant: the hypothesis is undecided.
 - Schedule facts come from :mod:`convcheck.schedules` (decided in closed form or by SymPy, else None).
+- Method hypotheses read what the method declares (:mod:`convcheck.declarations`: Algorithm 1a with a
+  direction rule, absolute or relative errors, unnormalized perturbation), never its name; a method
+  that declares nothing leaves them undecided.
+- A property stated as an "estimate" (convexity, level sets, a lower bound, an exponent) decides nothing.
 - KL at accumulation points: ``meta.kl`` or real-analyticity (Remark 2.2). The desingularizing
   function is of Łojasiewicz form φ(s) = M s^{1−q} when f is real-analytic (some q ∈ [0, 1)) or when
   ``meta.kl_exponent`` gives q; Assumption 2.3 then holds with C = 1 (Remark G.1).

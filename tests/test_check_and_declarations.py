@@ -180,3 +180,13 @@ def test_a_method_loaded_with_py_on_the_command_line(tmp_path, monkeypatch, caps
     finally:
         sys.modules.pop("h13_user_methods", None)
     assert main(["check", "--problem", "x2", "--method", "py:h13_no_such_module:X", "--step", "0.1"]) == 2
+
+
+def test_check_says_when_the_run_leaves_the_region_of_the_L_estimate():
+    import convcheck
+
+    problem = symbolic(QUARTIC)  # L estimated on [-1, 1]^2; x1 = (2, 1) starts outside
+    result = convcheck.check(problem, "gd", x0=[2.0, 1.0], step=0.01, iters=50, max_iters=50)
+    assert any("leave the box [[-1.0, 1.0], [-1.0, 1.0]]" in note for note in result.notes)
+    inside = convcheck.check(symbolic(QUARTIC, box=3.0), "gd", x0=[2.0, 1.0], step=0.01, iters=50, max_iters=50)
+    assert not any("leave the box" in note for note in inside.notes)
