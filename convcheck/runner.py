@@ -64,7 +64,8 @@ class RunConfig:
     def group_key(self):
         from convcheck.problems.base import FunctionProblem
         problem_key = id(self.problem) if isinstance(self.problem, FunctionProblem) else self.problem.key
-        return (problem_key, self.method.spec, id(self.method) if _has_callable(self.method) else 0,
+        # the method's class too: two user classes may share a name and parameters but not their steps
+        return (problem_key, self.method.spec, type(self.method), id(self.method) if _has_callable(self.method) else 0,
                 self.iters, tuple(sorted(self.options.items())))
 
     def describe(self) -> dict:

@@ -190,3 +190,18 @@ def test_check_says_when_the_run_leaves_the_region_of_the_L_estimate():
     assert any("leave the box [[-1.0, 1.0], [-1.0, 1.0]]" in note for note in result.notes)
     inside = convcheck.check(symbolic(QUARTIC, box=3.0), "gd", x0=[2.0, 1.0], step=0.01, iters=50, max_iters=50)
     assert not any("leave the box" in note for note in inside.notes)
+
+
+def test_a_sweep_never_batches_two_method_classes_that_share_a_name():
+    @dataclass(frozen=True)
+    class Twice(ScaledSAM):
+        def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+            return 2.0 * G, state
+
+    from convcheck import sweep
+
+    one, two = ScaledSAM(params={"c": 1.0}), Twice(params={"c": 1.0})
+    assert one.spec == two.spec
+    a, b = sweep([dict(problem="x2", method=m, x0=[1.0], iters=3, step=0.1, radius=0.1) for m in (one, two)])
+    np.testing.assert_allclose(b.x[1], [1.0 - 0.1 * 2.0 * 2.0])  # Twice: x − t·2∇f(x) = 1 − 0.4
+    assert not np.allclose(a.x[1], b.x[1])
