@@ -184,7 +184,8 @@ def audit(method, problem, trace, L: float, slack: float = 1e-6, points: int = 6
     """Check the declared bound ‖D(x^k) − ∇f(x^k)‖ ≤ error_bound at up to ``points`` recorded iterates.
 
     D is the method's own update direction (its ``direction_step``, with its initial state, so for
-    methods with memory the check is at a fresh start from x^k). Returns ``{"holds": True | False |
+    methods with memory the check is at a fresh start from x^k, and with zero random draws, so a random
+    error is checked at its mean). Returns ``{"holds": True | False |
     None, "checked": m, "worst_ratio": max ‖D − ∇f‖ / bound, "note": ...}``; None when the method
     declares no bound or the trace records no radius a bound needs.
     """

@@ -205,3 +205,31 @@ def test_a_sweep_never_batches_two_method_classes_that_share_a_name():
     a, b = sweep([dict(problem="x2", method=m, x0=[1.0], iters=3, step=0.1, radius=0.1) for m in (one, two)])
     np.testing.assert_allclose(b.x[1], [1.0 - 0.1 * 2.0 * 2.0])  # Twice: x − t·2∇f(x) = 1 − 0.4
     assert not np.allclose(a.x[1], b.x[1])
+
+
+def test_an_undeclared_method_gets_no_prediction_and_is_told_why():
+    @dataclass(frozen=True)
+    class Mystery(Method):
+        name: str = "mystery"
+        normalized: bool = True
+        uses_radius: bool = True
+
+        def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+            return G, state
+
+    found = applicable("logsum:n=2,seed=1", Mystery(), "power:c=0.4,p=0.55", "power:c=0.3,p=0.7", include_all=True)
+    (corollary,) = [a for a in found if a.result == "corollary-3.5"]
+    assert corollary.applies is None and not corollary.predicted
+    assert "declares nothing the theory can use" in corollary.reason
+
+
+def test_declarations_round_trip_as_plain_data():
+    from convcheck import declarations as d
+
+    for declared in (d.PerturbedGradient(direction="∇f(x^k) − σ m^{k−1}", scale=2.0), d.AbsoluteError(times_L=True,
+                     reverse_sam=True, stays_at_stationary=True), d.RelativeError(nu=0.5), d.UnnormalizedPerturbation(sign=-1)):
+        assert d.from_dict(json.loads(json.dumps(declared.to_dict()))) == declared
+    assert d.from_dict({"family": "algorithm_9"}) is d.UNDECLARED
+    assert isinstance(declaration_of(methods.get("igd:error=example34")), d.AbsoluteError)
+    assert declaration_of(methods.get("igd:error=example34")).reverse_sam
+    assert declaration_of(methods.get("igdr:nu=0.3")).nu == 0.3
