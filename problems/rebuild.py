@@ -8,7 +8,9 @@ A trace records its problem as ``{"name", "key", "dim", "params"}``. ``params`` 
 - a problem built by Python code: ``py`` (``"package.module:factory"``) and the factory's keyword
   parameters. A file may come from someone else, so the factory is only called when it is marked
   with :func:`problem_factory` (which also records ``py`` and the parameters on every problem it
-  builds); an unmarked factory is refused with what to do.
+  builds); an unmarked factory is refused with what to do. Naming a module makes it imported (its top
+  level runs) before the mark can be checked, so modules of the standard library (and convcheck's own)
+  are refused without import; certify traces naming Python code only from sources you trust.
 
 ``--problem py:package.module:factory[:key=value,...]`` on the command line names the user's own code
 and needs no mark (:func:`python_problem`).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +111,9 @@ def _rebuild_python(target, params: dict, where: str) -> Problem:
     if not isinstance(target, str) or ":" not in target:
         raise TraceFileError(f"{where}: its problem names {target!r}, not package.module:factory")
     module_name, _, attribute = target.partition(":")
+    if module_name.split(".")[0] in getattr(sys, "stdlib_module_names", ()) or module_name.split(".")[0] == "convcheck":
+        # importing runs a module's top level: a file may not make us import the standard library's modules
+        raise TraceFileError(f"{where} names {target!r}, which is not a user's problem factory; refused")
     factory = user_code.load_object(module_name, attribute)
     if not getattr(factory, FACTORY_MARK, False):
         raise TraceFileError(

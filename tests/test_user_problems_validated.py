@@ -186,3 +186,13 @@ def test_no_method_name_decides_anything_in_properties():
         text = path.read_text()
         assert not re.search(r"method\.name\b", text), path.name
         assert not re.search(r"method_in\(", text), path.name
+
+
+def test_a_trace_naming_standard_library_code_is_refused_without_importing_it(tmp_path):
+    problem = from_functions(batched_f, batched_grad, dim=2)
+    trace = run(problem, "gd", x0=[1.0, 1.0], iters=5, step=0.1)
+    trace.metadata["problem"]["params"] = {"py": "antigravity:fly"}
+    path = trace.save(tmp_path / "evil.npz")
+    with pytest.raises(TraceFileError, match="not a user's problem factory"):
+        problem_from_trace(path)
+    assert "antigravity" not in sys.modules
