@@ -33,6 +33,7 @@ from .trace import Trace, atomic_write_text
 
 PROPERTY_KEYS = ("P1", "P2", "P3", "P4", "P5")
 DEFAULT_MAX_ITERS_FACTOR = 16
+MAX_EXTENDED_ITERS = 1_000_000       # the runner records every step up to its default max_records
 
 
 class Shifted(Schedule):
@@ -227,7 +228,7 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
     x0 : the initial point x¹; ``starts`` : several initial points instead (one batched sweep).
     step, radius : schedules, numbers or specs.
     iters : steps of the first run. max_iters : the most steps any run is extended to by doubling
-        (default 16 × iters; at most 10⁶ so that every step stays recorded).
+        (default 16 × iters, capped at 10⁶ so that every step of a joined trace stays recorded).
     run_options : passed to :func:`convcheck.run` (``tail``, ``bound``).
 
     Returns
@@ -236,11 +237,15 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
     """
     from convcheck.properties import applicable, certify
 
-    max_iters = iters * DEFAULT_MAX_ITERS_FACTOR if max_iters is None else max_iters
+    if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
+        raise InputError(f"iters must be a positive whole number of steps, got {iters!r}")
+    if max_iters is None:
+        max_iters = max(iters, min(iters * DEFAULT_MAX_ITERS_FACTOR, MAX_EXTENDED_ITERS))
     if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) or max_iters < iters:
         raise InputError(f"max_iters must be a whole number >= iters = {iters}, got {max_iters!r}")
-    if max_iters > 1_000_000:
-        raise InputError(f"max_iters must be at most 1000000 (every step is recorded), got {max_iters}")
+    if max_iters > max(iters, MAX_EXTENDED_ITERS):
+        raise InputError(f"runs are extended to at most {MAX_EXTENDED_ITERS} steps (every step is recorded), "
+                         f"got max_iters = {max_iters}")
     thinned = sorted({"max_records", "record_every"} & set(run_options))
     if thinned:  # joined segments must record every step (see join)
         raise InputError(f"check records every step; drop the run option(s) {', '.join(thinned)}")
