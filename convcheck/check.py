@@ -225,7 +225,8 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
     ----------
     problem, method : as for :func:`convcheck.run` (a Problem or spec; a Method, including the user's own
         declared one, or spec).
-    x0 : the initial point x¹; ``starts`` : several initial points instead (one batched sweep).
+    x0 : the initial point x¹; ``starts`` : several initial points instead (one batched sweep; the results
+        of the paper are decided at the first start, which only the examples' hypotheses depend on).
     step, radius : schedules, numbers or specs.
     iters : steps of the first run. max_iters : the most steps any run is extended to by doubling
         (default 16 × iters, capped at 10⁶ so that every step of a joined trace stays recorded).
