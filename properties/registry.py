@@ -255,7 +255,7 @@ RESULTS: tuple = (
            methods=hy.ALGORITHM_1A),
     Result("dai-2023", "Dai et al. 2023, Thm 1", "earlier bound for SAM on strongly convex functions",
            "SAM with constant t ≤ 1/L and ρ on a μ-strongly convex f with L-Lipschitz gradient: "
-           "f(x^k) − f* ≤ (1 − tμ(2 − Lt))^{k−1}(f(x¹) − f*) + tL²ρ²/(2μ(2 − Lt)) at every k. It implies none "
+           "f(x^k) − f* ≤ (1 − tμ(2 − Lt))^{k−1}(f(x¹) − f*) + tL³ρ²/(2μ(2 − Lt)) at every k. It implies none "
            "of P1–P5 (spec §3).",
            "bound", ("method_sam", "strongly_convex", "lipschitz_gradient", "dai_step", "rho_constant"),
            (Part("", "the bound holds at every iterate", (), bound="dai2023"),), methods=("sam",)),

@@ -112,7 +112,7 @@ def test_example_3_1_and_dai_bound():
     assert ex.applies is False
     (dai,) = applicable("x2", "sam", "constant:0.25", "constant:0.1", results=["dai-2023"])
     np.testing.assert_allclose(dai.bound["contraction"], 1 - 0.25 * 2 * (2 - 2 * 0.25))
-    np.testing.assert_allclose(dai.bound["floor"], 0.25 * 4 * 0.01 / (2 * 2 * (2 - 0.5)))
+    np.testing.assert_allclose(dai.bound["floor"], 0.25 * 8 * 0.01 / (2 * 2 * (2 - 0.5)))
 
 
 def test_example_3_4_hypotheses():
