@@ -1,13 +1,13 @@
 """Hypotheses of the paper's examples and of the earlier bound of Dai et al. 2023, as predicates.
 
-- Example 3.1 (spec §5.1): SAM with constant t and ρ on a strongly convex quadratic
+- Example 3.1: SAM with constant t and ρ on a strongly convex quadratic
   f(x) = ½⟨Ax, x⟩ − ⟨b, x⟩ does not converge, under (13): t ∈ (1/λ_min − 1/(λ_max + λ_min), 1/λ_min),
   ρ > 0, 0 < ‖x¹ − x*‖ < tρλ_min/(1 − tλ_min). [derived] The proof needs ‖I − tA‖ ≤ 1 − tλ_min, i.e.
   t ≤ 2/(λ_min + λ_max), possible together with (13) only when λ_max < 2λ_min (or n = 1): both are
   required here.
-- Example 3.4 (spec §5.2): reverse-SAM IGD (10) on f(x) = x² with constant ρ > 0, |x¹| > ρ and
+- Example 3.4: reverse-SAM IGD (10) on f(x) = x² with constant ρ > 0, |x¹| > ρ and
   t_k ∈ [0, ½), t_k ↓ 0, Σ t_k = ∞ converges to the non-stationary point ±ρ.
-- Dai et al. 2023, Thm 1 (spec §3): SAM with constant t, ρ on a μ-strongly convex f with L-Lipschitz
+- Dai et al. 2023, Thm 1 (cited in Section 1.1): SAM with constant t, ρ on a μ-strongly convex f with L-Lipschitz
   gradient: f(x^k) − f* ≤ (1 − tμ(2 − Lt))^{k−1}(f(x¹) − f*) + tL³ρ²/(2μ(2 − Lt)) (their x⁰ is our x¹),
   for constant t ≤ 1/L (so 2 − Lt > 0). The floor is L³, not L²: it must have the units of f
   (L·‖x‖²), and tL³ρ²/μ does. SAM on x² (L = μ = 2) with t = 1/L, ρ = 0.1 settles at f = 0.01, exactly
@@ -85,7 +85,7 @@ def eigen_ratio_below_two(s: Setting) -> Decision:
         return Decision(None, "λ_max < 2λ_min: f is not a known quadratic")
     lo, hi, _ = e
     ok = s.problem.dim == 1 or hi < 2 * lo
-    return Decision(ok, f"λ_max < 2λ_min (spec §5.1 caveat): λ_max = {hi:g}, 2λ_min = {2 * lo:g}")
+    return Decision(ok, f"λ_max < 2λ_min (caveat of the proof of Example 3.1): λ_max = {hi:g}, 2λ_min = {2 * lo:g}")
 
 
 def constant_value(schedule) -> Optional[float]:

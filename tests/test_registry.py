@@ -50,12 +50,19 @@ def test_lipschitz_constant_provenance_rules():
     assert lipschitz_gradient(descent).value is False and l_descent(descent).value is True
 
 
-def test_condition_9_uses_a_larger_admissible_exponent_for_analytic_f():
-    """Remark G.3: t_k = 1/k, ε_k ∝ 1/k^p with p > 0 satisfies (9) for any q ∈ (0, 1)."""
-    s = _setting(Meta(dim=1, analytic=True, L=1.0))
-    assert condition_9(s).value is True
+def test_condition_9_needs_a_stated_exponent():
+    """Remark G.3: t_k = 1/k, ε_k ∝ 1/k^p with p > 0 satisfies (9) for any q ∈ (0, 1), so a stated q decides
+    it. An analytic f of unknown exponent is undecided: its q may be arbitrarily close to 1 (x^2000)."""
+    stated = _setting(Meta(dim=1, convex=True, analytic=True, L=1.0, kl_exponent=0.9,
+                           minimizer=MinimizerSet("point", np.zeros((1, 1))), provenance={"kl_exponent": "exact"}))
+    assert condition_9(stated).value is True
+    analytic = condition_9(_setting(Meta(dim=1, analytic=True, L=1.0)))
+    assert analytic.value is None and "arbitrarily close to 1" in analytic.how
     unknown = _setting(Meta(dim=1, L=1.0))
     assert condition_9(unknown).value is None
+    slow = _setting(Meta(dim=1, convex=True, L=1.0, kl_exponent=0.5, minimizer=MinimizerSet("point", np.zeros((1, 1)))),
+                    step="power:c=1,p=0.55", radius="power:c=0.1,p=0.7")
+    assert condition_9(slow).value is not True  # Σ k^-0.55 (Σ_{i≥k} i^-1.25)^q diverges for every q < 1
 
 
 def test_corollary_3_5_hypotheses_on_logsum():

@@ -1,4 +1,4 @@
-"""Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM: Algorithm 1a, nonconvex), spec §4.
+"""Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM: Algorithm 1a, nonconvex).
 
 Hypotheses: f ∈ C^{1,L}; (11): Σ t_k = ∞, t_k ↓ 0, Σ t_k ρ_k < ∞, limsup ρ_k < 2/L; inf f(x^k) > −∞.
 Conclusions: those of Theorem 3.3 with ε_k = Lρ_k: P3 and P2, P4 at accumulation points, and P5
