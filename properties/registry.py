@@ -283,3 +283,71 @@ RESULTS: tuple = (
 )
 
 RESULTS_BY_KEY = {r.key: r for r in RESULTS}
+
+
+@dataclass(frozen=True)
+class Auxiliary:
+    """A result about sequences (Appendices B, G) or an earlier bound, with how it is checked.
+
+    ``checked_by`` names the function of :mod:`.auxiliary` that checks it (None: not checkable, with
+    the reason in ``note``); ``tests`` the test module that exercises it.
+    """
+
+    key: str
+    number: str
+    statement: str
+    hypotheses: tuple
+    conclusion: str
+    checked_by: Optional[str]
+    note: str
+    tests: str = "tests/theorems/test_appendix_b_g.py"
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "number": self.number, "statement": self.statement,
+                "hypotheses": list(self.hypotheses), "conclusion": self.conclusion,
+                "checked_by": self.checked_by, "note": self.note, "tests": self.tests}
+
+
+AUXILIARY: tuple = (
+    Auxiliary("lemma-B.1", "Lemma B.1", "three sequences α_k, β_k, γ_k ≥ 0",
+              ("(a) α_{k+1} − α_k ≤ β_kα_k + γ_k for large k", "(b) {β_k} bounded", "Σ β_k = ∞", "Σ γ_k < ∞",
+               "Σ β_kα_k² < ∞"), "α_k → 0", "lemma_b1_sequences, lemma_b1_recursion, lemma_b1_on_run",
+              "infinite sums are undecidable from a prefix, so the sequences are built in closed form: one family "
+              "meets every hypothesis (α_k → 0), four each violate one hypothesis of (b) (α_k ↛ 0); (a) is checked "
+              "on the prefix, and on SAM runs with α_k = ‖∇f(x^k)‖, β_k = Lt_k, γ_k = L²t_kρ_k (Theorem 3.3's proof)"),
+    Auxiliary("proposition-B.3", "Proposition B.3", "KL and two descent conditions give convergence",
+              ("(H1) f(x^k) − f(x^{k+1}) ≥ σ‖∇f(x^k)‖‖x^{k+1} − x^k‖ for large k",
+               "(H2) f(x^{k+1}) = f(x^k) ⇒ x^{k+1} = x^k", "x̄ an accumulation point, f KL at x̄"), "x^k → x̄",
+              "descent_inequalities",
+              "(H1), (H2) are checked at every recorded step of GD runs with Theorem 4.1's σ = (2 − Lt)/2; the "
+              "conclusion is Theorem 4.1(iv)'s P5, compared by the study"),
+    Auxiliary("proposition-B.4", "Proposition B.4", "rates under KL with φ = M t^{1−q}",
+              ("x^{k+1} = x^k + τ_kd^k, x^{k+1} ≠ x^k", "f(x^k) − f(x^{k+1}) ≥ βτ_k‖d^k‖²", "‖∇f(x^k)‖ ≤ α‖d^k‖",
+               "τ_k ≥ τ̄ > 0", "KL at x̄ with ψ = M t^{1−q}"),
+              "linear for q ∈ (0, ½]; ‖x^k − x̄‖ = O(k^{−(1−q)/(2q−1)}) for q ∈ (½, 1)", "descent_inequalities",
+              "the decrease hypothesis is checked on GD runs (d^k = −∇f, τ_k = t, α = 1, β = 1 − Lt/2); the rates "
+              "are Theorem 4.1(v)'s, compared by the study (soft_quartic: q = ¾; log-sum, quadratics: q = ½)"),
+    Auxiliary("proposition-B.5", "Proposition B.5", "rates of x^k transfer to f and ∇f",
+              ("L-descent", "x^k → x̄", "α‖∇f(x^k)‖² ≤ f(x^k) − f(x^{k+1}) for large k"),
+              "linear x^k ⇒ linear f, ∇f; ‖x^k − x̄‖ = O(m(k)) ⇒ |f(x^k) − f(x̄)| = O(m(k)²), ‖∇f(x^k)‖ = O(m(k))",
+              "rate_transfer",
+              "the proof's inequalities 0 ≤ f − f(x̄) ≤ (L/2)‖x − x̄‖² and ‖∇f(x)‖ ≤ L‖x − x̄‖ are checked at every "
+              "kept iterate; the three rates themselves are compared by the study (Theorem 4.1(v), 4.2(v))"),
+    Auxiliary("remark-G.1", "Remark G.1", "Assumption 2.3 for Łojasiewicz functions",
+              ("φ(s) = M s^{1−q}, M > 0, q ∈ [0, 1)",), "Assumption 2.3 holds with C = 1: (x + y)^q ≤ x^q + y^q",
+              "assumption_2_3_ratio", "checked on a log grid of (0, ½)² for q ∈ [0, 1); control q > 1 fails"),
+    Auxiliary("remark-G.3", "Remark G.3", "a sufficient case of condition (9)",
+              ("φ(s) = M s^{1−q}, q ∈ (0, 1)", "t_k = 1/k", "ε_k = 1/k^p, p > 0"),
+              "Σ_{i≥k} t_iε_i ≤ 1/(p(k−1)^p), and (9) holds", "remark_g3_tail_bound",
+              "the tail bound is checked numerically; (9) itself is decided in closed form by "
+              "convcheck.schedules.kl_condition_9 for each (p, q) of a grid"),
+    Auxiliary("si-yun-2023", "Si & Yun 2023, Thms 3.3/3.4", "earlier averaged-gradient bounds for SAM",
+              ("as in Si & Yun 2023 (not restated by the paper)",),
+              "(1/k)Σ_{i≤k}‖∇f(x^i)‖² = O(1/k + 1/√k); = O(1/k) + L²ρ² in another setting", None,
+              "not checkable: the paper quotes only the orders, without the constants or the step-size and "
+              "smoothness hypotheses of Si & Yun's theorems; an O(·) without constants cannot be refuted by a "
+              "finite run, and registering guessed hypotheses would claim more than the paper states. (Like "
+              "Dai et al.'s, these bounds imply none of P1–P5.)", tests=""),
+)
+
+AUXILIARY_BY_KEY = {a.key: a for a in AUXILIARY}
