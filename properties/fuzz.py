@@ -295,18 +295,29 @@ class Campaign:
     def inconclusive(self) -> list:
         return [o for o in self.outcomes if o.verdict == "inconclusive"]
 
+    @property
+    def errors(self) -> list:
+        """Instances on which ``certify`` raised: a certifier bug too (it must answer every finite run)."""
+        return [o for o in self.outcomes if o.verdict == "error"]
+
+    @property
+    def bugs(self) -> list:
+        return self.contradictions + self.errors
+
     def counts(self) -> dict:
         by_result: dict = {}
         for o in self.outcomes:
-            row = by_result.setdefault(o.instance.result, {"consistent": 0, "inconclusive": 0, "contradiction": 0})
+            row = by_result.setdefault(o.instance.result, {"consistent": 0, "inconclusive": 0, "contradiction": 0,
+                                                           "error": 0})
             row[o.verdict] += 1
         return by_result
 
     def to_dict(self) -> dict:
         return {"seed": self.seed, "instances": len(self.outcomes), "seconds": self.seconds,
-                "contradictions": len(self.contradictions), "inconclusive": len(self.inconclusive),
+                "contradictions": len(self.contradictions), "errors": len(self.errors),
+                "inconclusive": len(self.inconclusive),
                 "inconclusive_share": len(self.inconclusive) / max(len(self.outcomes), 1),
-                "by_result": self.counts(), "contradiction_instances": [o.to_dict() for o in self.contradictions]}
+                "by_result": self.counts(), "bug_instances": [o.to_dict() for o in self.bugs]}
 
 
 def judge(instance: Instance, cert, trace) -> Outcome:
@@ -320,6 +331,18 @@ def judge(instance: Instance, cert, trace) -> Outcome:
     return Outcome(instance, verdict, predicted, observed, contradictions, reasons, str(trace.status))
 
 
+def certify_and_judge(instance: Instance, trace) -> Outcome:
+    """:func:`judge` of the certificate; when ``certify`` raises, an "error" outcome carrying the exception
+    (certify must answer every finite run, so this too is a certifier bug to report, not to hide)."""
+    try:
+        cert = certify(trace, instance.problem)
+    except Exception as exc:  # noqa: BLE001 - any exception of certify is the finding itself
+        predicted = dict(instance.applicability.predicted)
+        return Outcome(instance, "error", predicted, {}, [], {"certify": f"{type(exc).__name__}: {exc}"},
+                       str(trace.status))
+    return judge(instance, cert, trace)
+
+
 def run_campaign(count: int, seed: int = 0, iters: int = 3000, progress: bool = False) -> Campaign:
     """Draw ``count`` instances of campaign ``seed``, run them (batched by problem), certify, judge."""
     started = time.perf_counter()
@@ -327,7 +350,7 @@ def run_campaign(count: int, seed: int = 0, iters: int = 3000, progress: bool = 
     configs = [dict(problem=i.problem, method=i.method, x0=np.asarray(i.x0), iters=i.iters, step=i.step,
                     radius=i.radius, seed=i.index) for i in instances]
     traces = sweep(configs, progress=progress, on_error="raise")
-    outcomes = [judge(i, certify(trace, i.problem), trace) for i, trace in zip(instances, traces)]
+    outcomes = [certify_and_judge(i, trace) for i, trace in zip(instances, traces)]
     return Campaign(seed, outcomes, time.perf_counter() - started)
 
 
@@ -342,6 +365,8 @@ def finding_text(outcome: Outcome) -> str:
              f"- trace status: {d['trace_status']}; observed: {d['observed']}"]
     for key in outcome.contradictions:
         lines.append(f"- {key}: predicted {d['predicted'][key]}, certified {d['observed'][key]}: {d['reasons'][key]}")
+    if outcome.verdict == "error":
+        lines.append(f"- certify raised: {d['reasons']['certify']}")
     return "\n".join(lines)
 
 
@@ -350,20 +375,23 @@ def campaign_table(campaign: Campaign) -> str:
     out = [f"theorem fuzzer, seed {campaign.seed}: {len(campaign.outcomes)} instances in {campaign.seconds:.1f} s"]
     for result, row in sorted(campaign.counts().items()):
         out.append(f"  {result:14s} consistent {row['consistent']:4d}  inconclusive {row['inconclusive']:4d}  "
-                   f"contradiction {row['contradiction']:4d}")
+                   f"contradiction {row['contradiction']:4d}  certify raised {row['error']:3d}")
     for o in campaign.contradictions:
         out.append("certifier bug (a proven result's 'holds' certified the opposite way):\n" + finding_text(o))
+    for o in campaign.errors:
+        out.append("certifier bug (certify raised on a finite run):\n" + finding_text(o))
     share = len(campaign.inconclusive) / max(len(campaign.outcomes), 1)
-    out.append(f"{len(campaign.contradictions)} contradiction(s), inconclusive share {share:.1%}")
+    out.append(f"{len(campaign.contradictions)} contradiction(s), {len(campaign.errors)} certify error(s), "
+               f"inconclusive share {share:.1%}")
     return "\n".join(out)
 
 
 def cli(args) -> int:
-    """``convcheck theorems --fuzz N [--seed S]``: exit status 1 when a contradiction is found."""
+    """``convcheck theorems --fuzz N [--seed S]``: exit status 1 when a certifier bug is found."""
     campaign = run_campaign(args.fuzz, seed=args.seed, progress=not args.quiet)
     print(json.dumps(campaign.to_dict(), indent=1) if args.json else campaign_table(campaign))
-    return 1 if campaign.contradictions else 0
+    return 1 if campaign.bugs else 0
 
 
 __all__ = ["Transformed", "symbolic_sum", "rebuild", "draw_problem", "draw_instance", "Instance", "Outcome",
-           "Campaign", "judge", "run_campaign", "finding_text", "campaign_table", "cli"]
+           "Campaign", "judge", "certify_and_judge", "run_campaign", "finding_text", "campaign_table", "cli"]

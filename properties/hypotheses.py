@@ -255,7 +255,7 @@ def error_limsup_below_two(s: Setting) -> Decision:
 
 
 def condition_9(s: Setting) -> Decision:
-    """Condition (9), Σ_k t_k [φ'(Σ_{i≥k} t_i ε_i)]^{-1} < ∞ (the typo Σ t_k ε_k read as Σ t_i ε_i, spec §8)."""
+    """Condition (9), Σ_k t_k [φ'(Σ_{i≥k} t_i ε_i)]^{-1} < ∞ (the typo Σ t_k ε_k read as Σ t_i ε_i)."""
     q, how_q = kl_exponent(s)
     if q is None:
         # an analytic f has *some* q < 1, but q can be arbitrarily close to 1 (x^2000): no stated or
