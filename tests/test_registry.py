@@ -138,3 +138,22 @@ def test_kl_rates():
     assert kl_rate(0.5)["model"] == "linear"
     r = kl_rate(0.75)
     assert r["model"] == "power" and math.isclose(r["exponent_x"], 0.5) and math.isclose(r["exponent_f"], 1.0)
+
+
+def test_square_log_sum_has_a_complete_stationary_set():
+    """rank A = m ≤ n: ∇f = Aᵀ[2r/(1 + r²)] = 0 only where r = 0, so every stationary point is a minimizer and
+    Theorem 4.1(v) predicts a linear rate (q = ½); with m > n other stationary points may exist: undecided.
+    Numerically: ‖∇f(x)‖ ≥ σ_min(A)·‖2r/(1 + r²)‖ > 0 at sampled points off {Ax = b}."""
+    from convcheck.properties.hypotheses import stationary_points_are_minimizers
+    for spec, expected in (("logsum:n=3,seed=2", True), ("logsum_under:n=4,m=2", True), ("logsum:n=2,m=4", None)):
+        p = get(spec)
+        s = Setting(p, methods.get("gd"), schedules.constant(0.1))
+        assert stationary_points_are_minimizers(s).value is expected, spec
+    p = get("logsum:n=3,seed=2")
+    X = np.random.default_rng(0).standard_normal((2000, 3)) * 5 + p.x_star
+    R = X @ p.A.T - p.b
+    w = 2 * R / (1 + R * R)
+    sigma_min = np.linalg.svd(p.A, compute_uv=False).min()
+    assert np.all(np.linalg.norm(p.grad(X), axis=1) >= sigma_min * np.linalg.norm(w, axis=1) * (1 - 1e-12))
+    (app,) = applicable(p, "gd", "constant:0.05", results=["theorem-4.1"])
+    assert app.rate["model"] == "linear" and app.predicted["P5"] == "holds"
