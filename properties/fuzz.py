@@ -15,6 +15,8 @@ Each instance is drawn from the families a result admits (:func:`draw_instance`)
   L ≤ 2 + |c|(α² + β²) and f ≥ −|c| (:func:`symbolic_sum`);
 - methods: each result's own (SAM, USAM, RSAM, VaSSO, F-SAM, extragradient, GD, IGD with the
   "opposite" and "random" errors, IGDr);
+- the counterexamples, whose predictions are "fails": Example 3.1 (random dimension, spectrum ratio,
+  ρ, t in (13), start in the ball (15)) and Example 3.4 (reverse-SAM IGD on x², random ρ, x¹, t_k);
 - schedules: c/k^p over the admissible p, almost-constant and perfect-squares radii, Diminish 1–3,
   constant steps below the (12) limit; scale constants relative to 1/L.
 
@@ -41,7 +43,8 @@ from .certify import certify
 from .theorems import applicable
 
 OPPOSITE = {"holds": "fails", "fails": "holds"}
-TARGETS = ("theorem-3.2", "theorem-3.3", "corollary-3.5", "theorem-4.1", "theorem-4.2", "remark-3.6", "remark-G.2")
+TARGETS = ("theorem-3.2", "theorem-3.3", "corollary-3.5", "theorem-4.1", "theorem-4.2", "remark-3.6", "remark-G.2",
+           "example-3.1", "example-3.4")
 MAX_REDRAWS = 40
 
 
@@ -231,11 +234,35 @@ def _start(rng, problem) -> np.ndarray:
     return centre + offset * rng.uniform(0.3, 2.0) / max(scale, 1e-3) * (1 + rng.random())
 
 
+def draw_counterexample(rng, result: str, tag: str) -> tuple:
+    """(recipe, method, step, radius, x0) of Example 3.1 (random n, spectrum ratio < 2, ρ, t in (13), offset)
+    or Example 3.4 (x², reverse-SAM IGD, random ρ, |x¹| > ρ, t_k = c/k^p with c < ½, p ∈ (0, 1])."""
+    if result == "example-3.1":
+        n, lam_min = int(rng.integers(1, 7)), float(np.round(rng.uniform(0.3, 3), 4))
+        lam_max = float(np.round(lam_min * rng.uniform(1, 1.9), 4))
+        spec = (f"example31:n={n},lam_min={lam_min},lam_max={lam_max},rho={_g(rng.uniform(0.01, 1))},"
+                f"offset={_g(rng.uniform(0.05, 0.95))},seed={int(rng.integers(1000))}")
+        params = problems_module.get(spec).example31_parameters()
+        return ({"kind": "catalogue", "tag": tag, "spec": spec}, "sam", f"constant:{params['t']!r}",
+                f"constant:{params['rho']!r}", np.asarray(params["x1"], dtype=float))
+    rho = float(rng.uniform(0.05, 1))
+    x1 = float(rng.choice([-1, 1]) * rho * rng.uniform(1.05, 5))
+    step = f"power:c={_g(rng.uniform(0.05, 0.49))},p={_g(rng.uniform(0.3, 1))}"
+    return {"kind": "catalogue", "tag": tag, "spec": "x2"}, "igd:error=example34", step, f"constant:{_g(rho)}", np.array([x1])
+
+
 def draw_instance(seed: int, index: int, iters: int = 3000) -> Instance:
     """The instance ``index`` of the campaign ``seed``: a pure function of both (redraws included)."""
     rng = np.random.default_rng([seed, index])
     result = TARGETS[int(rng.integers(len(TARGETS)))]
     for attempt in range(MAX_REDRAWS):
+        if result.startswith("example"):
+            recipe, method, step, radius, x0 = draw_counterexample(rng, result, f"{seed}_{index}_{attempt}")
+            problem = rebuild(recipe)
+            (app,) = applicable(problem, method, step, radius, x0=x0, results=[result], include_all=True)
+            if app.applies is True:
+                return Instance(index, result, recipe, method, step, radius, x0.tolist(), iters, problem, app)
+            continue
         families = FAMILIES_FOR.get(result, DEFAULT_FAMILIES)
         weights = np.array([FAMILY_WEIGHTS[f] for f in families])
         family = str(rng.choice(families, p=weights / weights.sum()))
