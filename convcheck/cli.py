@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("theorems", help="check every result of the paper on the catalogue")
     p.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
+    p.add_argument("--fuzz", type=_pos_int, default=None, metavar="N",
+                   help="instead: the theorem fuzzer, N random instances meeting a result's hypotheses")
+    p.add_argument("--seed", type=_nonneg_int, default=0, help="fuzzer campaign seed (default 0)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
 
@@ -204,6 +207,10 @@ def cmd_certify(args) -> int:
 
 def cmd_theorems(args) -> int:
     from convcheck.properties.study import run_study, study_table
+
+    if args.fuzz:
+        from convcheck.properties.fuzz import cli as fuzz_cli
+        return fuzz_cli(args)
 
     study = run_study(quick=args.quick, progress=not args.quiet)
     if args.json:

@@ -164,3 +164,34 @@ def power(n: int, p: float, R: float) -> PowerProblem:
                 reference="variants.md [derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
                 provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"})
     return PowerProblem(meta, p)
+
+
+class SoftQuarticProblem(Problem):
+    """f(x) = Σ (√(1 + x_i⁴) − 1), ∇f(x) = 2x³/√(1 + x⁴) (elementwise)."""
+
+    def _value_and_grad(self, X):
+        root = self.xp.sqrt(1.0 + X ** 4)
+        return (root - 1.0).sum(axis=-1), 2.0 * X ** 3 / root
+
+    def hessian(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.diag((6.0 * x ** 2 + 2.0 * x ** 6) / (1.0 + x ** 4) ** 1.5)
+
+
+@register("soft_quartic", "Σ (√(1 + x_i⁴) − 1): convex, global L = 2√2, KL exponent 3/4 at the minimizer 0",
+          (DIM,))
+def soft_quartic(n: int) -> SoftQuarticProblem:
+    """The catalogue's one entry with a *global* Lipschitz constant and a Łojasiewicz exponent q ∈ (½, 1),
+    so that Theorem 4.1(v)'s power rate is predicted on a catalogue problem.
+
+    f″(x) = (6x² + 2x⁶)/(1 + x⁴)^{3/2} per coordinate lies in [0, 2√2], its maximum attained at |x| = 1
+    (the derivative of the ratio vanishes at x⁴ = 1 on x > 0), so ∇f is globally L-Lipschitz with
+    L = 2√2 exactly and f is convex. Near 0, f = ½Σx_i⁴ + O(x⁸): f^{3/4} and ‖∇f‖ are both of degree 3,
+    so the Łojasiewicz exponent at the unique minimizer 0 is q = ¾ ((1 − q)/(2q − 1) = ½ in Theorem
+    4.1(v)). f → ∞ like Σ x_i², so level sets are bounded; f is real-analytic."""
+    meta = Meta(dim=n, params={"n": n}, convex=True, mu=0.0, L=2.0 * np.sqrt(2.0), f_star=0.0,
+                minimizer=MinimizerSet("point", points=_origin(n)), stationary_points=_origin(n),
+                bounded_level_sets=True, analytic=True, kl_exponent=0.75,
+                reference="convcheck [derived]: a quartic at 0 with quadratic growth at infinity",
+                provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"})
+    return SoftQuarticProblem("soft_quartic", meta)

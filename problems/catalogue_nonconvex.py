@@ -65,8 +65,14 @@ def _logsum(name: str, n: int, m: int, seed: int) -> LogSumProblem:
     f is nonconvex (φ'' < 0 wherever |r_i| > 1), real-analytic (KL everywhere). Minimizers: x^∞ alone
     when A has full column rank (generic for m ≥ n); the affine set x^∞ + ker A when m < n (generic A
     has full row rank). In both cases f − f* ≈ ‖A(x − x̄)‖² near the set, so the Łojasiewicz exponent
-    there is ½. Level sets are bounded iff A has full column rank. Other stationary points exist in
-    general and are not listed.
+    there is ½. Level sets are bounded iff A has full column rank.
+
+    Stationary points. When rank A = m ≤ n (full row rank; generic for m ≤ n, and the paper's square A)
+    the stationary set is exactly the solution set {Ax = b} = the minimizer set: ∇f(x) = Aᵀw with
+    w_i = 2r_i/(1 + r_i²), Aᵀ is injective, so ∇f(x) = 0 ⇔ w = 0 ⇔ r = 0 (2r/(1 + r²) vanishes only at
+    r = 0). The metadata then marks the stationary set complete (``provenance["stationary_points"] =
+    "exact"``; for m < n the listed point stands for the affine set x^∞ + ker A). When m > n, other
+    stationary points exist in general and are not listed.
     """
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((m, n))
@@ -79,13 +85,15 @@ def _logsum(name: str, n: int, m: int, seed: int) -> LogSumProblem:
     else:
         x_min_norm = np.linalg.pinv(A) @ b
         minimizer = MinimizerSet("affine", points=x_min_norm[None, :], directions=vt[rank:])
+    complete = {"stationary_points": "exact"} if rank == m else {}  # stationary set = {Ax = b}: see above
     meta = Meta(dim=n, params={"n": n, "m": m, "seed": seed}, convex=False, L=2.0 * float(singular_values[0]) ** 2,
                 f_star=0.0, minimizer=minimizer, stationary_points=minimizer.points.copy(),
                 bounded_level_sets=rank == n, analytic=True, kl_exponent=0.5,
                 reference="paper Appendix E / Figure 3 (spec §6.3); constants variants.md [derived]",
-                provenance={"L": "exact", "f_star": "exact", "kl_exponent": "exact"},
+                provenance={"L": "exact", "f_star": "exact", "kl_exponent": "exact", **complete},
                 notes="A ~ N(0,1) iid, x_inf ~ N(0,I), b = A x_inf (distribution not given in the paper); "
-                      "stationary_points lists minimizers only")
+                      + ("rank A = m: the stationary set is the minimizer set {Ax = b}" if complete
+                         else "stationary_points lists minimizers only (other stationary points exist)"))
     return LogSumProblem(name, meta, A, b, x_star)
 
 

@@ -1,16 +1,18 @@
 """Hypotheses of the paper's examples and of the earlier bound of Dai et al. 2023, as predicates.
 
-- Example 3.1 (spec §5.1): SAM with constant t and ρ on a strongly convex quadratic
+- Example 3.1: SAM with constant t and ρ on a strongly convex quadratic
   f(x) = ½⟨Ax, x⟩ − ⟨b, x⟩ does not converge, under (13): t ∈ (1/λ_min − 1/(λ_max + λ_min), 1/λ_min),
   ρ > 0, 0 < ‖x¹ − x*‖ < tρλ_min/(1 − tλ_min). [derived] The proof needs ‖I − tA‖ ≤ 1 − tλ_min, i.e.
   t ≤ 2/(λ_min + λ_max), possible together with (13) only when λ_max < 2λ_min (or n = 1): both are
   required here.
-- Example 3.4 (spec §5.2): reverse-SAM IGD (10) on f(x) = x² with constant ρ > 0, |x¹| > ρ and
+- Example 3.4: reverse-SAM IGD (10) on f(x) = x² with constant ρ > 0, |x¹| > ρ and
   t_k ∈ [0, ½), t_k ↓ 0, Σ t_k = ∞ converges to the non-stationary point ±ρ.
-- Dai et al. 2023, Thm 1 (spec §3): SAM with constant t, ρ on a μ-strongly convex f with L-Lipschitz
-  gradient: f(x^k) − f* ≤ (1 − tμ(2 − Lt))^{k−1}(f(x¹) − f*) + tL²ρ²/(2μ(2 − Lt)) (their x⁰ is our x¹).
-  The spec gives no step condition; 2 − Lt > 0 is needed for the bound to make sense, and we require
-  t ≤ 1/L, the usual condition in their analysis [inferred].
+- Dai et al. 2023, Thm 1 (cited in Section 1.1): SAM with constant t, ρ on a μ-strongly convex f with L-Lipschitz
+  gradient: f(x^k) − f* ≤ (1 − tμ(2 − Lt))^{k−1}(f(x¹) − f*) + tL³ρ²/(2μ(2 − Lt)) (their x⁰ is our x¹),
+  for constant t ≤ 1/L (so 2 − Lt > 0). The floor is L³, not L²: it must have the units of f
+  (L·‖x‖²), and tL³ρ²/μ does. SAM on x² (L = μ = 2) with t = 1/L, ρ = 0.1 settles at f = 0.01, exactly
+  the L³ floor and twice an L² one; :data:`DAI_FLOOR_POWER_OF_L` is used by the control that keeps the
+  wrong L² form refuted (``tests/theorems/test_dai_2023_bound.py``).
 
 Whether f *is* such a quadratic (or x²) is decided from the problem's own data: a problem exposing
 arrays ``A`` and ``b`` whose gradient equals Ax − b at sample points (checked to round-off), with
@@ -85,7 +87,7 @@ def eigen_ratio_below_two(s: Setting) -> Decision:
         return Decision(None, "λ_max < 2λ_min: f is not a known quadratic")
     lo, hi, _ = e
     ok = s.problem.dim == 1 or hi < 2 * lo
-    return Decision(ok, f"λ_max < 2λ_min (spec §5.1 caveat): λ_max = {hi:g}, 2λ_min = {2 * lo:g}")
+    return Decision(ok, f"λ_max < 2λ_min (caveat of the proof of Example 3.1): λ_max = {hi:g}, 2λ_min = {2 * lo:g}")
 
 
 def constant_value(schedule) -> Optional[float]:
@@ -169,6 +171,14 @@ def step_for_dai_bound(s: Setting) -> Decision:
     return Decision(t <= 1 / L, f"constant t ≤ 1/L: t = {t:g}, 1/L = {1 / L:g} ({how})")
 
 
+DAI_FLOOR_POWER_OF_L = 3
+
+
+def dai_floor(t: float, rho: float, L: float, mu: float, power_of_L: int = DAI_FLOOR_POWER_OF_L) -> float:
+    """Floor term of Dai et al. 2023, Thm 1: t L³ ρ² / (2μ(2 − Lt)) (``power_of_L`` only for controls)."""
+    return t * L ** power_of_L * rho ** 2 / (2 * mu * (2 - L * t))
+
+
 def dai_bound(s: Setting) -> Optional[dict]:
     """The parameters of Dai et al.'s bound, when its constants are known: contraction, floor, f*."""
     t, rho = constant_value(s.step), constant_value(s.radius)
@@ -176,9 +186,9 @@ def dai_bound(s: Setting) -> Optional[dict]:
     mu = s.meta.mu
     if None in (t, rho, L, mu, s.meta.f_star) or not mu or 2 - L * t <= 0:
         return None
-    return {"contraction": 1 - t * mu * (2 - L * t), "floor": t * L ** 2 * rho ** 2 / (2 * mu * (2 - L * t)),
+    return {"contraction": 1 - t * mu * (2 - L * t), "floor": dai_floor(t, rho, L, float(mu)),
             "f_star": float(s.meta.f_star), "t": t, "rho": rho, "L": L, "mu": float(mu),
-            "formula": "f(x^k) − f* ≤ (1 − tμ(2 − Lt))^(k−1) (f(x¹) − f*) + tL²ρ²/(2μ(2 − Lt))"}
+            "formula": "f(x^k) − f* ≤ (1 − tμ(2 − Lt))^(k−1) (f(x¹) − f*) + tL³ρ²/(2μ(2 − Lt))"}
 
 
 def check_dai_bound(bound: dict, trace) -> dict:
@@ -197,4 +207,4 @@ def check_dai_bound(bound: dict, trace) -> dict:
 
 __all__ = ["is_quadratic", "eigen_ratio_below_two", "step_in_interval_13", "radius_constant_positive",
            "start_in_ball_15", "is_x_squared", "reverse_sam", "step_below_half", "start_beyond_radius",
-           "step_for_dai_bound", "dai_bound", "check_dai_bound"]
+           "step_for_dai_bound", "dai_floor", "dai_bound", "check_dai_bound"]

@@ -291,11 +291,15 @@ def error_limsup_below_two(s: Setting) -> Decision:
 
 
 def condition_9(s: Setting) -> Decision:
-    """Condition (9), Σ_k t_k [φ'(Σ_{i≥k} t_i ε_i)]^{-1} < ∞ (the typo Σ t_k ε_k read as Σ t_i ε_i, spec §8)."""
+    """Condition (9), Σ_k t_k [φ'(Σ_{i≥k} t_i ε_i)]^{-1} < ∞ (the typo Σ t_k ε_k read as Σ t_i ε_i)."""
     q, how_q = kl_exponent(s)
-    if q is None and not s.meta.analytic:
-        return Decision(None, "condition (9): φ is not known to be of Łojasiewicz form (" + how_q + ")")
-    base = q if q is not None else 0.0
+    if q is None:
+        # an analytic f has *some* q < 1, but q can be arbitrarily close to 1 (x^2000): no stated or
+        # bounded exponent, no decision
+        why = "f is analytic, but its Łojasiewicz exponent is neither stated nor bounded and may be " \
+              "arbitrarily close to 1" if s.meta.analytic else "φ is not known to be of Łojasiewicz form"
+        return Decision(None, f"condition (9): {why} ({how_q})")
+    base = q
     tried = sorted({base, max(base, LARGEST_TESTED_EXPONENT)})
     fact = None
     for exponent in tried:

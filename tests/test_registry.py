@@ -50,12 +50,19 @@ def test_lipschitz_constant_provenance_rules():
     assert lipschitz_gradient(descent).value is False and l_descent(descent).value is True
 
 
-def test_condition_9_uses_a_larger_admissible_exponent_for_analytic_f():
-    """Remark G.3: t_k = 1/k, ε_k ∝ 1/k^p with p > 0 satisfies (9) for any q ∈ (0, 1)."""
-    s = _setting(Meta(dim=1, analytic=True, L=1.0))
-    assert condition_9(s).value is True
+def test_condition_9_needs_a_stated_exponent():
+    """Remark G.3: t_k = 1/k, ε_k ∝ 1/k^p with p > 0 satisfies (9) for any q ∈ (0, 1), so a stated q decides
+    it. An analytic f of unknown exponent is undecided: its q may be arbitrarily close to 1 (x^2000)."""
+    stated = _setting(Meta(dim=1, convex=True, analytic=True, L=1.0, kl_exponent=0.9,
+                           minimizer=MinimizerSet("point", np.zeros((1, 1))), provenance={"kl_exponent": "exact"}))
+    assert condition_9(stated).value is True
+    analytic = condition_9(_setting(Meta(dim=1, analytic=True, L=1.0)))
+    assert analytic.value is None and "arbitrarily close to 1" in analytic.how
     unknown = _setting(Meta(dim=1, L=1.0))
     assert condition_9(unknown).value is None
+    slow = _setting(Meta(dim=1, convex=True, L=1.0, kl_exponent=0.5, minimizer=MinimizerSet("point", np.zeros((1, 1)))),
+                    step="power:c=1,p=0.55", radius="power:c=0.1,p=0.7")
+    assert condition_9(slow).value is not True  # Σ k^-0.55 (Σ_{i≥k} i^-1.25)^q diverges for every q < 1
 
 
 def test_corollary_3_5_hypotheses_on_logsum():
@@ -112,7 +119,7 @@ def test_example_3_1_and_dai_bound():
     assert ex.applies is False
     (dai,) = applicable("x2", "sam", "constant:0.25", "constant:0.1", results=["dai-2023"])
     np.testing.assert_allclose(dai.bound["contraction"], 1 - 0.25 * 2 * (2 - 2 * 0.25))
-    np.testing.assert_allclose(dai.bound["floor"], 0.25 * 4 * 0.01 / (2 * 2 * (2 - 0.5)))
+    np.testing.assert_allclose(dai.bound["floor"], 0.25 * 8 * 0.01 / (2 * 2 * (2 - 0.5)))
 
 
 def test_example_3_4_hypotheses():
@@ -131,3 +138,22 @@ def test_kl_rates():
     assert kl_rate(0.5)["model"] == "linear"
     r = kl_rate(0.75)
     assert r["model"] == "power" and math.isclose(r["exponent_x"], 0.5) and math.isclose(r["exponent_f"], 1.0)
+
+
+def test_square_log_sum_has_a_complete_stationary_set():
+    """rank A = m ≤ n: ∇f = Aᵀ[2r/(1 + r²)] = 0 only where r = 0, so every stationary point is a minimizer and
+    Theorem 4.1(v) predicts a linear rate (q = ½); with m > n other stationary points may exist: undecided.
+    Numerically: ‖∇f(x)‖ ≥ σ_min(A)·‖2r/(1 + r²)‖ > 0 at sampled points off {Ax = b}."""
+    from convcheck.properties.hypotheses import stationary_points_are_minimizers
+    for spec, expected in (("logsum:n=3,seed=2", True), ("logsum_under:n=4,m=2", True), ("logsum:n=2,m=4", None)):
+        p = get(spec)
+        s = Setting(p, methods.get("gd"), schedules.constant(0.1))
+        assert stationary_points_are_minimizers(s).value is expected, spec
+    p = get("logsum:n=3,seed=2")
+    X = np.random.default_rng(0).standard_normal((2000, 3)) * 5 + p.x_star
+    R = X @ p.A.T - p.b
+    w = 2 * R / (1 + R * R)
+    sigma_min = np.linalg.svd(p.A, compute_uv=False).min()
+    assert np.all(np.linalg.norm(p.grad(X), axis=1) >= sigma_min * np.linalg.norm(w, axis=1) * (1 - 1e-12))
+    (app,) = applicable(p, "gd", "constant:0.05", results=["theorem-4.1"])
+    assert app.rate["model"] == "linear" and app.predicted["P5"] == "holds"

@@ -1,4 +1,4 @@
-"""Theorem suite: makes the shared helpers importable and provides the locally defined problems."""
+"""Theorem suite: makes the shared helpers importable and provides the problems the tests share."""
 import os
 import sys
 
@@ -6,12 +6,13 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from theorem_helpers import SoftQuartic, TiltedWell  # noqa: E402
+from convcheck import problems  # noqa: E402
+from theorem_helpers import TiltedWell  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def soft_quartic():
-    return SoftQuartic(n=1)
+    return problems.get("soft_quartic:n=1")
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM: Algorithm 1a, nonconvex), spec §4.
+"""Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM: Algorithm 1a, nonconvex).
 
 Hypotheses: f ∈ C^{1,L}; (11): Σ t_k = ∞, t_k ↓ 0, Σ t_k ρ_k < ∞, limsup ρ_k < 2/L; inf f(x^k) > −∞.
 Conclusions: those of Theorem 3.3 with ε_k = Lρ_k: P3 and P2, P4 at accumulation points, and P5
@@ -18,6 +18,9 @@ def test_predictions_certified_for_every_variant():
     assert len({r[1]["problem"].key for r in rows}) >= 3
     assert any(r[1]["problem"].meta.convex is False for r in rows)
     assert_predictions_observed(rows)
+    # Appendix E: the paper's square log-sum from its x¹, P5 predicted (part (iii)) and certified
+    appendix = [r for r in rows if r[0].start == "appendixE"]
+    assert len(appendix) == 4 and all(r[2].predicted["P5"] == "holds" == r[3]["P5"].status for r in appendix)
 
 
 def test_control_constant_radius_stalls_at_a_nonstationary_point(tilted_well):

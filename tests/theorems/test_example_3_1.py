@@ -1,5 +1,5 @@
 """Example 3.1 (counterexample): SAM with constant t and ρ does not converge on a strongly convex
-quadratic, spec §5.1.
+quadratic.
 
 Hypotheses: f = ½⟨Ax,x⟩ − ⟨b,x⟩, A ≻ 0 with λ_max < 2λ_min ([derived] caveat of the proof); constant
 t ∈ (1/λ_min − 1/(λ_max + λ_min), 1/λ_min), t ≤ 2/(λ_min + λ_max); constant ρ > 0;

@@ -1,5 +1,4 @@
-"""Example 3.4 (counterexample): IGD with a constant absolute error converges to a non-stationary point,
-spec §5.2.
+"""Example 3.4 (counterexample): IGD with a constant absolute error converges to a non-stationary point.
 
 Hypotheses: f(x) = x²; reverse-SAM error (10), g^k = f′(x^k − ρ f′(x^k)/|f′(x^k)|), constant ρ > 0;
 |x¹| > ρ; t_k ∈ [0, ½), t_k ↓ 0, Σ t_k = ∞. Conclusion: x^k → ±ρ with f′(±ρ) = ±2ρ ≠ 0, so P1–P5 fail.

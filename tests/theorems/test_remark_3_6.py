@@ -1,7 +1,8 @@
 """Remark 3.6: the almost constant radius ρ_k = C/k^p (p = 0.001 in the paper) satisfies (11) with
-t_k ~ 1/k when C < 2/L, so Corollary 3.5 applies although ρ_k hardly decreases.
+t_k ~ 1/k for every C > 0 (ρ_k → 0, so limsup ρ_k = 0 < 2/L; the condition C < 2/L is Remark G.2's),
+so Corollary 3.5 applies although ρ_k hardly decreases.
 
-[derived] ρ_{10⁶} = C·10^{−0.006} ≈ 0.9863C, and ρ_k > 0.99C only for k ≲ 23,000 (spec §8 item 7).
+[derived] ρ_{10⁶} = C·10^{−0.006} ≈ 0.9863C, and ρ_k > 0.99C only for k ≲ 23,000.
 """
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Theorem 3.2 (SAM, convex case), paper §3 / spec §4.
+"""Theorem 3.2 (SAM, convex case).
 
 Hypotheses: f convex with L-Lipschitz gradient; SAM (6) with Σ t_k = ∞, Σ t_k² < ∞, sup ρ_k < ∞ (ρ may
 stay constant); inf f(x^k) > −∞. Conclusions: (i) liminf ‖∇f(x^k)‖ = 0; (ii) with bounded level sets

@@ -1,6 +1,6 @@
-"""Theorem 4.2 (USAM and the extragradient method), spec §4.
+"""Theorem 4.2 (USAM and the extragradient method).
 
-Hypotheses: f with Lipschitz gradient (the proof uses C^{1,L}, spec §8; the paper states L-descent);
+Hypotheses: f with Lipschitz gradient (the proof uses C^{1,L}; the paper states L-descent);
 ρ_k ≤ ν/L for some ν ∈ [0, 1); (12) with that ν. Conclusion: every property of Theorem 4.1.
 """
 from convcheck.problems import get

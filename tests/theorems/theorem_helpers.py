@@ -2,9 +2,6 @@
 
 Problems defined here (not in the catalogue) serve where no catalogue entry fits a hypothesis:
 
-- :func:`soft_quartic`: f(x) = Σ (√(1 + x_i⁴) − 1), convex, ∇f globally Lipschitz with L = 2√2
-  (max of (6x² + 2x⁶)/(1 + x⁴)^{3/2}, attained at |x| = 1), unique minimizer 0, real-analytic,
-  Łojasiewicz exponent q = 3/4 at 0 (f ≈ ½Σx_i⁴ there): Theorem 4.1(v) with q ∈ (½, 1).
 - :func:`tilted_well`: f(x) = x²/2 + α e^{−x²/2} (α = 1.5), nonconvex, L = max|1 − α e^{−x²/2}(1 − x²)|
   (computed on a fine grid and rounded up, provenance "bound"), minimizers ±a, a = √(2 ln α), local
   maximum 0. With a constant radius ρ ∈ (a, 2/L) the SAM flow ẋ = −f′(x + ρ sign f′(x)) has the stable
@@ -21,21 +18,6 @@ from convcheck.problems.base import Meta, MinimizerSet, Problem
 from convcheck.properties.certify import certify
 from convcheck.properties.study import CASES, compare, prepare
 from convcheck.properties.theorems import applicable
-
-
-class SoftQuartic(Problem):
-    """Σ (√(1 + x_i⁴) − 1): see the module docstring."""
-
-    def __init__(self, n: int = 1):
-        meta = Meta(dim=n, params={"n": n}, convex=True, mu=0.0, L=2 * math.sqrt(2), f_star=0.0,
-                    minimizer=MinimizerSet("point", np.zeros((1, n))), bounded_level_sets=True, analytic=True,
-                    kl_exponent=0.75, provenance={"L": "exact", "f_star": "exact", "kl_exponent": "exact", "mu": "exact"})
-        super().__init__("soft_quartic", meta)
-
-    def _value_and_grad(self, X):
-        xp = self.xp
-        root = xp.sqrt(1 + X ** 4)
-        return (root - 1).sum(-1), 2 * X ** 3 / root
 
 
 class TiltedWell(Problem):
@@ -70,7 +52,7 @@ def run_cases(result: str, quick: bool = True) -> list:
         app = applicable(config["problem"], config["method"], config["step"], config["radius"], x0=config["x0"],
                          results=[result])[0]
         cert = certify(trace, config["problem"])
-        verdict, details = compare(app, cert, trace)
+        verdict, details = compare(app, cert, trace, case.undecidable)
         out.append((case, config, app, cert, trace, verdict, details))
     return out
 
@@ -81,6 +63,8 @@ def assert_predictions_observed(rows) -> None:
     for case, config, app, cert, trace, verdict, details in rows:
         assert app.applies is True, (case, app.reason)
         for key, expected in app.predicted.items():
+            if key in case.undecidable and cert[key].status == "inconclusive":
+                continue
             assert cert[key].status == expected, f"{case}: {key} predicted {expected}, certified " \
                                                  f"{cert[key].status}: {cert[key].reason}"
         assert verdict == "consistent", (case, details)
