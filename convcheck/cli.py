@@ -61,10 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--experiments", action="store_true", help="add the Section 5 miniature (scikit-learn; "
+                   "about 4 min, 30 s with --quick)")
 
     p = sub.add_parser("figures", help="regenerate the paper's figures")
     p.add_argument("--out", default="figures")
     _add_write_flags(p)
+    from .cli_experiments import add_parser as add_experiments_parser
+    add_experiments_parser(sub)
     return parser
 
 
@@ -215,7 +219,7 @@ def cmd_report(args) -> int:
 
     paths = trace_paths(args.runs) if args.runs else None
     summary = make_report(args.out, traces=paths, quick=args.quick, figures=not args.no_figures,
-                          force=args.force, progress=not args.quiet)
+                          force=args.force, progress=not args.quiet, experiments=args.experiments)
     if not args.quiet:
         print(summary)
     return 0
@@ -231,8 +235,13 @@ def cmd_figures(args) -> int:
     return 0
 
 
+def cmd_experiments(args) -> int:
+    from .cli_experiments import cmd_experiments as run_experiments_command
+    return run_experiments_command(args)
+
+
 COMMANDS = {"list": cmd_list, "run": cmd_run, "certify": cmd_certify, "theorems": cmd_theorems,
-            "report": cmd_report, "figures": cmd_figures}
+            "report": cmd_report, "figures": cmd_figures, "experiments": cmd_experiments}
 
 
 def main(argv=None) -> int:

@@ -70,7 +70,7 @@ def claim_lines(result: ExperimentResult) -> list:
         line = f"**{claim['verdict']}**: {claim['claim']}. {effects}."
         if "rows_best" in claim:
             winners = ", ".join(METHOD_LABELS[m] for m in claim["rows_best"]) or "none"
-            line += (f" Diminish 3 has the best mean for {len(claim['rows_best'])} of "
+            line += (f" Diminish 3 has the best (or tied) mean for {len(claim['rows_best'])} of "
                      f"{len(result.config.methods)} methods ({winners}).")
         lines.append(line)
     return lines
@@ -85,8 +85,7 @@ def setup_text(result: ExperimentResult) -> str:
             f"(best on validation), seeds {', '.join(map(str, c.seeds))}. Test accuracy (%) at the epoch of best "
             f"validation accuracy, mean ± 95 % t-interval over seeds; best mean per row in bold; † a run of "
             f"that cell diverged. Effects are paired (same seed), averaged over the methods, in percentage "
-            f"points (accuracy) or as a ratio of final training losses. Configuration {c.name!r}, "
-            f"{result.seconds:.0f} s.")
+            f"points (accuracy) or as a ratio of final training losses. Configuration {c.name!r}.")
 
 
 _SCOPE = ("A miniature: a 2-layer network on 8×8 digits stands in for ResNets on CIFAR, so it tests whether "
@@ -191,3 +190,15 @@ def report_section(figure_dir, quick: bool = False, progress=None) -> dict:
     summary = jsonable({k: v for k, v in result.to_dict().items() if k != "runs"}, nonfinite="none")
     return {"markdown": markdown(result, files[0], level=2), "html": html_section(result, paths[0].read_bytes()),
             "files": files, "summary": summary}
+
+
+def append_to_pages(folder, section: dict) -> None:
+    """Append the section to ``folder``'s report.md and, before ``</body>``, to its index.html."""
+    from convcheck.trace import atomic_write_text
+
+    folder = Path(folder)
+    page = folder / "report.md"
+    atomic_write_text(page, page.read_text(encoding="utf-8") + "\n" + section["markdown"])
+    page = folder / "index.html"
+    head, body_end, rest = page.read_text(encoding="utf-8").rpartition("</body>")
+    atomic_write_text(page, head + section["html"] + body_end + rest if body_end else rest + section["html"])

@@ -121,7 +121,8 @@ class History:
 
     ``train_loss`` is the mean mini-batch loss at the unperturbed weights over the epoch (what the
     paper's code logs), ``step`` the step size used in the epoch, ``val_acc``/``test_acc`` the
-    accuracies after the epoch; ``diverged`` (S, M, C) marks runs whose weights became non-finite.
+    accuracies after the epoch; ``diverged`` (S, M, C) marks runs whose weights became non-finite;
+    ``final_weights`` (S·M·C, n) the weights after the last epoch, rows seed-major.
     """
 
     method: str
@@ -131,7 +132,7 @@ class History:
     step: np.ndarray
     diverged: np.ndarray
     gradient_calls_per_step: int = 0
-    extra: dict = field(default_factory=dict)
+    final_weights: np.ndarray = field(default=None, repr=False)
 
 
 # ----------------------------------------------------------------------------- one optimisation step
@@ -195,4 +196,4 @@ def train_method(config: ExperimentConfig, data: Digits, method_name: str) -> Hi
             records["test_acc"][epoch] = accuracy(layout, W, data.x_test, data.y_test, S).reshape(S, M, C)
     calls = problem.calls // max(k, 1)
     return History(method_name, records["train_loss"], records["val_acc"], records["test_acc"],
-                   np.broadcast_to(steps[:, None, None, :], shape).copy(), diverged.reshape(S, M, C), calls)
+                   np.broadcast_to(steps[:, None, None, :], shape).copy(), diverged.reshape(S, M, C), calls, W)

@@ -150,12 +150,12 @@ class ExperimentResult:
         return out
 
     def _rows_where_best(self, quantity: str, momentum_index: int, column: str, among) -> list:
-        """Methods for which ``column`` has the best mean among ``among`` (descriptive, no interval)."""
-        pick = np.argmax if quantity == "test_acc" else np.argmin
+        """Methods for which ``column`` has the best mean (ties included) among ``among``; descriptive."""
+        sign = 1 if quantity == "test_acc" else -1
         winners = []
         for method in self.config.methods:
-            means = [self.per_seed(quantity, method, momentum_index, c).mean() for c in among]
-            if among[int(pick(means))] == column:
+            means = {c: sign * self.per_seed(quantity, method, momentum_index, c).mean() for c in among}
+            if means[column] >= max(means.values()):
                 winners.append(method)
         return winners
 
