@@ -76,6 +76,18 @@ def claim_lines(result: ExperimentResult) -> list:
     return lines
 
 
+def verdict_summary(result: ExperimentResult) -> str:
+    """How many of the claim checks each verdict got (each claim × momentum × reading of the schedules)."""
+    claims = result.claims()
+    counts = {}
+    for claim in claims:
+        counts[claim["verdict"]] = counts.get(claim["verdict"], 0) + 1
+    shown = ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return (f"{len(claims)} checks of Section 5's claims (2 claims × 2 quantities × "
+            f"{len(result.config.momenta)} momenta × 2 readings of the schedules): {shown}. A verdict needs the "
+            "paired 95 % interval to exclude 0; \"not resolved\" means it does not at this number of seeds.")
+
+
 def setup_text(result: ExperimentResult) -> str:
     c = result.config
     return (f"Two-layer ReLU network (64-{c.hidden}-10) on scikit-learn's digits (train/validation/test "
@@ -101,7 +113,8 @@ def markdown(result: ExperimentResult, figure_path: str = f"{FIGURE_NAME}.png", 
         for row_text, row_flags in zip(texts, flags):
             out.append("| " + " | ".join(f"**{t}**" if f else t for t, f in zip(row_text, row_flags)) + " |")
         out.append("")
-    out += [f"{h}# What the miniature supports", ""] + [f"- {line}" for line in claim_lines(result)]
+    out += [f"{h}# What the miniature supports", "", verdict_summary(result), ""]
+    out += [f"- {line}" for line in claim_lines(result)]
     out += ["", f"![Figure 2 in miniature]({figure_path})", "", figure_caption(result), ""]
     return "\n".join(out)
 
@@ -120,7 +133,7 @@ def html_section(result: ExperimentResult, png: bytes) -> str:
                                           for t, f in zip(row_text, row_flags)) + "</tr>")
         parts.append("</table>")
     items = "".join("<li>" + e(line).replace("**", "") + "</li>" for line in claim_lines(result))
-    parts.append(f"<h3>What the miniature supports</h3><ul>{items}</ul>")
+    parts.append(f"<h3>What the miniature supports</h3><p>{e(verdict_summary(result))}</p><ul>{items}</ul>")
     parts.append(f"<figure><img alt='{FIGURE_NAME}' src='data:image/png;base64,"
                  f"{base64.b64encode(png).decode('ascii')}'><figcaption>{e(figure_caption(result))}"
                  "</figcaption></figure>")
@@ -147,13 +160,14 @@ def figure_data(result: ExperimentResult, method: str = "sam") -> dict:
             curves.append({"x": epochs, "y": history.train_loss[:, :, mi, ci].mean(axis=1), "label": label,
                            "style": index})
         panels.append({"curves": curves, "xlabel": "epoch", "ylabel": "training loss", "yscale": "log",
+                       "xscale": "log", "legend_loc": "best",
                        "title": f"{METHOD_LABELS[method]}, momentum {momentum:g}"})
     curves = []
     for index, column in enumerate(STEP_COLUMNS):
         ci = result.column_index(method, 0, column)
         curves.append({"x": epochs, "y": history.step[:, 0, 0, ci], "label": COLUMN_LABELS[column], "style": index})
     panels.append({"curves": curves, "xlabel": "epoch", "ylabel": "step size $t$", "yscale": "log",
-                   "title": "step size per epoch"})
+                   "xscale": "log", "legend_loc": "best", "title": "step size per epoch"})
     return {"name": FIGURE_NAME, "title": "Figure 2 in miniature (digits, two-layer network)",
             "caption": figure_caption(result), "parameters": {**config.to_dict(), "method": method},
             "layout": {"ncols": len(panels), "nrows": 1, "width": "full", "height": 2.4}, "panels": panels}
