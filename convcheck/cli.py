@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--experiments", action="store_true", help="add the Section 5 miniature (scikit-learn; "
-                   "about 4 min, 30 s with --quick)")
+                   "about 2.5 min of CPU, 35 s with --quick)")
 
     p = sub.add_parser("figures", help="regenerate the paper's figures")
     p.add_argument("--out", default="figures")

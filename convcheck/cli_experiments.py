@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
     """Register the ``experiments`` subcommand on the main parser's subparsers."""
     p = sub.add_parser("experiments", help="Section 5 in miniature: constant vs diminishing step sizes on digits "
                                            "(needs scikit-learn)")
-    p.add_argument("--quick", action="store_true", help="40 epochs instead of 200 (under a minute)")
+    p.add_argument("--quick", action="store_true", help="40 epochs instead of 200 (about 35 s of CPU instead of 2.5 min)")
     p.add_argument("--out", default="experiments", help="output folder (default experiments/)")
     p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
     p.add_argument("--quiet", action="store_true", help="no progress and no table on the terminal")

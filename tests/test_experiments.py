@@ -268,9 +268,13 @@ def test_outputs_hold_the_table_the_claims_and_figure2(cli_output):
 
 
 @needs_sklearn
-def test_cli_refuses_to_overwrite_without_force(cli_output, capsys):
+def test_cli_refuses_to_overwrite_without_force_and_a_file_as_folder(cli_output, capsys):
     assert main(["experiments", "--quick", "--out", str(cli_output), "--quiet"]) == 2
     assert "use --force" in capsys.readouterr().err
+    assert main(["experiments", "--quick", "--out", str(cli_output / "experiments.md"), "--quiet"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["experiments", "--epochs", "3"]) == 2                       # unknown option: one line
+    assert "unrecognized arguments" in capsys.readouterr().err
 
 
 @needs_sklearn
