@@ -3,7 +3,7 @@
 Trains SGD, SAM, USAM, VaSSO, F-SAM and RSAM on scikit-learn's digits with the constant step size
 (best of a grid on the validation split) and Diminish 1–3 (paper's formulas and the code's forms),
 three seeds, momentum 0.9 and 0; writes the table, Figure 2's panels and the claims' verdicts into
-``--out`` and prints the table and verdicts. ``--quick``: 40 epochs instead of 200.
+the --out folder and prints the table and verdicts. --quick: 40 epochs instead of 200.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ OUTPUT_NAMES = ("experiments.md", "experiments.json", "experiments_figure2.png",
 def add_parser(sub) -> None:
     """Register the ``experiments`` subcommand on the main parser's subparsers."""
     p = sub.add_parser("experiments", help="Section 5 in miniature: constant vs diminishing step sizes on digits "
-                                           "(needs scikit-learn)")
+                                           "(needs scikit-learn)",
+                       description=" ".join(__doc__.split("\n\n")[1].split()))
     p.add_argument("--quick", action="store_true", help="40 epochs instead of 200 (about 35 s of CPU instead of 2.5 min)")
     p.add_argument("--out", default="experiments", help="output folder (default experiments/)")
     p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
