@@ -121,7 +121,8 @@ def runs_from_traces(paths) -> list:
     return out
 
 
-def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True) -> str:
+def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True,
+                experiments=False) -> str:
     """Write the report folder ``out``; return a short summary for the terminal.
 
     Parameters
@@ -130,6 +131,7 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
     figures : also regenerate the paper's figures into ``out/figures``.
     force : replace an existing non-empty ``out``.
     progress : progress bars on a terminal (never when stderr is not a terminal).
+    experiments : add the Section 5 miniature (``convcheck.experiment_report.report_section``).
     """
     from . import run_plots
     from .figures import FIGURES, make_figures
@@ -162,6 +164,10 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
                 figure_entries.append({"name": name, "caption": caption,
                                        "files": [f"figures/{name}.{ext}" for ext in ("png", "pdf", "json")]})
                 figure_images.append((name, caption, (figure_dir / f"{name}.png").read_bytes()))
+        section = None
+        if experiments:
+            from convcheck.experiment_report import report_section
+            section = report_section(figure_dir, quick=quick)
         records, run_images, run_image_paths = [], {}, {}
         for record, trace, problem, certificate in _progress(entries, progress, "plots"):
             records.append(record)
@@ -177,10 +183,15 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
                   else "convcheck.reports.report.make_report",
                   "versions": {k: str(v) for k, v in library_versions().items()}, "study": study_kind,
                   "summary": _summary(records), "runs": records, "figures": figure_entries}
+        if section is not None:
+            report["experiments"] = {**section["summary"], "files": section["files"]}
         atomic_write_text(staging / "results.json", json.dumps(report, indent=1, allow_nan=False))
         atomic_write_text(staging / "report.md", render_markdown(report, run_image_paths,
                                                                  [(n, c, f"figures/{n}.png") for n, c, _ in figure_images]))
         atomic_write_text(staging / "index.html", render_html(report, run_images, figure_images))
+        if section is not None:
+            from convcheck.experiment_report import append_to_pages
+            append_to_pages(staging, section)
         _move_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
