@@ -16,7 +16,11 @@ independently of the iteration count.
 
 Files are ``.npz`` archives loaded with ``allow_pickle=False``; metadata (problem, method, schedules,
 x0, seed, backend, versions, status, timing) is stored as a JSON string inside the archive under
-``metadata_json``, with a ``format_version``.
+``metadata_json``, with a ``format_version`` and a ``digest`` (SHA-256 of the configuration and the
+arrays). Reading goes through the validated reader :mod:`convcheck.trace_schema`: sizes from the zip
+directory, dtypes and shapes from each array's header, then the metadata schema, the arrays'
+consistency and the digest, all before any array is used. The stored dtype of every array is kept
+(a float32 trace loads as float32), so certificates can follow the precision actually stored.
 """
 from __future__ import annotations
 
@@ -31,11 +35,12 @@ from typing import Any, Optional
 
 import numpy as np
 
+from . import trace_schema
 from .errors import TraceFileError
 
 FORMAT_VERSION = 1
 STATUSES = ("completed", "stationary", "diverged", "failed")
-_ARRAYS = ("k", "f", "grad_norm", "step_norm", "step_size", "radius", "x_k", "x")
+_ARRAYS = trace_schema.ARRAY_NAMES
 
 
 @dataclass
@@ -97,8 +102,15 @@ class Trace:
         meta.update(format_version=FORMAT_VERSION, tail_start=int(self.tail_start), status=self.status,
                     status_k=self.status_k, status_reason=self.status_reason,
                     record_every=int(self.record_every))
+        meta.pop(trace_schema.DIGEST_KEY, None)
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAYS}
-        arrays["metadata_json"] = np.array(json.dumps(meta, default=_json_default, allow_nan=True))
+        for name, values in arrays.items():
+            if np.iscomplexobj(values):
+                raise TraceFileError(f"trace array {name!r} is complex; traces hold real numbers only")
+        # the digest is taken over the metadata as it will be read back (JSON round trip)
+        meta = json.loads(json.dumps(meta, default=_json_default, allow_nan=True))
+        meta[trace_schema.DIGEST_KEY] = trace_schema.content_digest(meta, arrays)
+        arrays["metadata_json"] = np.array(json.dumps(meta, allow_nan=True))
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         atomic_write_bytes(path, buffer.getvalue())
@@ -109,32 +121,19 @@ class Trace:
         """Read a trace written by :meth:`save`; refuses pickles, corrupt and incompatible files."""
         path = Path(path)
         if not path.is_file():
-            raise TraceFileError(f"trace file {str(path)!r} does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                missing = [n for n in (*_ARRAYS, "metadata_json") if n not in data.files]
-                if missing:
-                    raise TraceFileError(
-                        f"{str(path)!r} is not a convcheck trace (missing {', '.join(missing)})")
-                arrays = {name: np.array(data[name]) for name in _ARRAYS}
-                meta = json.loads(str(data["metadata_json"]))
-        except TraceFileError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-            raise TraceFileError(f"cannot read trace file {str(path)!r}: truncated or corrupt ({exc})") from None
-        version = meta.get("format_version")
+            raise TraceFileError(f"trace file {trace_schema._q(path)} does not exist")
+        arrays, meta = trace_schema.read_members(path)
+        version = meta.get("format_version") if isinstance(meta, dict) else None
         if version != FORMAT_VERSION:
             raise TraceFileError(
-                f"trace file {str(path)!r} has format version {version!r}; this convcheck reads version "
-                f"{FORMAT_VERSION} (re-run it with this version)")
-        if meta.get("status") not in STATUSES:
-            raise TraceFileError(f"trace file {str(path)!r} has an unknown status {meta.get('status')!r}")
-        n_scalars = len(arrays["k"])
-        if any(len(arrays[n]) != n_scalars for n in ("f", "grad_norm", "step_norm", "step_size", "radius")) \
-                or arrays["x"].ndim != 2 or len(arrays["x"]) != len(arrays["x_k"]):
-            raise TraceFileError(f"trace file {str(path)!r} has inconsistent array lengths (corrupt)")
+                f"trace file {trace_schema._q(path)} has format version {trace_schema._short(version)}; this "
+                f"convcheck reads version {FORMAT_VERSION} (re-run it with this version)")
+        trace_schema.check_metadata(meta, path, STATUSES)
+        trace_schema.check_arrays(arrays, meta, path)
+        trace_schema.check_digest(meta, arrays, path)
+        meta.pop(trace_schema.DIGEST_KEY)
         return cls(**arrays, tail_start=int(meta.pop("tail_start")), status=meta.pop("status"),
-                   status_k=meta.pop("status_k"), status_reason=meta.pop("status_reason", ""),
+                   status_k=meta.pop("status_k", None), status_reason=meta.pop("status_reason", ""),
                    record_every=int(meta.pop("record_every", 1)), metadata=meta)
 
 
