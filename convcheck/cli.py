@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the HTML/Markdown/JSON report (default: the built-in study)")
     p.add_argument("runs", nargs="*", help="trace files or folders to report on instead of the default study")
-    p.add_argument("--out", default="report", help="output folder (default report/)")
+    p.add_argument("--out", default=None, help="output folder (default report/, replaced when convcheck wrote it)")
     p.add_argument("--quick", action="store_true", help="the --quick theorem study (faster, smaller runs)")
     p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
@@ -214,8 +214,9 @@ def cmd_report(args) -> int:
     from convcheck.reports.report import make_report
 
     paths = trace_paths(args.runs) if args.runs else None
-    summary = make_report(args.out, traces=paths, quick=args.quick, figures=not args.no_figures,
-                          force=args.force, progress=not args.quiet)
+    from .outdir import DEFAULT_REPORT_DIR
+    summary = make_report(args.out or DEFAULT_REPORT_DIR, traces=paths, quick=args.quick, figures=not args.no_figures,
+                          force=args.force, progress=not args.quiet, replace_own=args.out is None)
     if not args.quiet:
         print(summary)
     return 0

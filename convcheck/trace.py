@@ -149,21 +149,31 @@ def _json_default(obj: Any):
 
 def atomic_write_bytes(path: "str | os.PathLike", payload: bytes) -> None:
     """Write ``payload`` to ``path`` so that readers see either the old file or the whole new one."""
+    from .outdir import kill_point, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # the process id in the name lets the next run of this folder recognise an abandoned file
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
+        kill_point("write")
         os.replace(tmp, path)
-    except BaseException:
+        kill_point("written")
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
 
 
