@@ -170,23 +170,25 @@ def _last(values):
 
 
 def trace_paths(items) -> list:
+    from .safe_text import quote
     paths = []
     for item in items:
         path = Path(item)
         if path.is_dir():
             found = sorted(path.glob("*.npz"))
             if not found:
-                raise InputError(f"folder {item!r} holds no trace files (.npz)")
+                raise InputError(f"folder {quote(item)} holds no trace files (.npz)")
             paths.extend(found)
         elif path.exists():
             paths.append(path)
         else:
-            raise InputError(f"no such trace file or folder: {item!r}")
+            raise InputError(f"no such trace file or folder: {quote(item)}")
     return paths
 
 
 def cmd_certify(args) -> int:
     from convcheck.properties import certify_trace_file
+    from .safe_text import escape
 
     paths = trace_paths(args.runs)
     certificates = [(path, certify_trace_file(path)) for path in paths]
@@ -194,7 +196,7 @@ def cmd_certify(args) -> int:
         print(json.dumps([{"file": str(path), **cert.to_dict()} for path, cert in certificates], indent=1))
     else:
         for path, cert in certificates:
-            print(f"== {path}")
+            print(f"== {escape(path)}")
             print(cert)
     return 0
 

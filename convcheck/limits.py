@@ -30,6 +30,8 @@ EXACT_FLOAT_INTEGER = 2 ** 53
 #: ``expand((x + y + 1)**200)`` has 20 301 terms (about 10^5 nodes) and is refused; a 1000-character
 #: expression typed by hand has at most a few thousand.
 MAX_EXPRESSION_NODES = 20_000
+#: Sampled points for a symbolic problem's L and convexity estimates (one Hessian each).
+MAX_SYMBOLIC_SAMPLES = 1 << 16
 
 # ------------------------------------------------------------------ catalogue parameters
 #: Largest magnitude of a real catalogue parameter without a declared upper bound: powers such as

@@ -7,6 +7,7 @@ printed piece of such text goes through one of these functions:
 - :func:`escape` for a terminal or a log: control characters (C0, DEL, C1), line and paragraph
   separators and bidirectional overrides become visible escapes (``\\n``, ``\\x1b``, ``\\u202e``);
 - :func:`quote` is :func:`escape` inside single quotes (for messages naming a file);
+- :func:`markdown_code` for a Markdown code span (the fence is longer than any backtick run inside);
 - :func:`markdown` for Markdown (and so for any HTML it is rendered into): :func:`escape`, then the
   HTML-significant characters as entities and Markdown's punctuation backslash-escaped, so the text
   is shown literally and never becomes a heading, a link, an image or a tag.
@@ -45,3 +46,11 @@ def markdown(text) -> str:
     escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", escape(text))
     # entities last: their own '#' and ';' must not be backslash-escaped
     return "".join(_HTML.get(c, c) for c in escaped)
+
+
+def markdown_code(text) -> str:
+    """``text`` as a Markdown code span: controls made visible, fenced by more backticks than it holds."""
+    escaped = escape(text)
+    longest = max((len(run) for run in re.findall("`+", escaped)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {escaped} {fence}" if longest else f"`{escaped}`"

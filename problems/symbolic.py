@@ -13,7 +13,8 @@ import numpy as np
 import sympy as sp
 
 from convcheck.errors import ExpressionError, InputError, SpecError
-from convcheck.expr import parse_expression
+from convcheck.expr import check_expression_size, parse_expression
+from convcheck.limits import MAX_SYMBOLIC_SAMPLES
 
 from .base import FunctionProblem, Meta
 from .user import build_meta
@@ -140,7 +141,10 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
     """
     if not isinstance(box, (int, float)) or isinstance(box, bool) or not box > 0:
         raise SpecError(f"symbolic: box must be a positive number, got {box!r}")
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SYMBOLIC_SAMPLES:
+        raise SpecError(f"symbolic: samples must be a whole number in [1, {MAX_SYMBOLIC_SAMPLES}], got {samples!r}")
     expression, symbols = _resolve_variables(expr, variables)
+    check_expression_size(expression, "symbolic problem")
     n = len(symbols)
     if not expression.free_symbols <= set(symbols):
         extra = sorted(s.name for s in expression.free_symbols - set(symbols))

@@ -74,6 +74,8 @@ def check_callables(name: str, dim: int, f: Callable, grad: Callable, value_and_
         except Exception as exc:  # user code: report what failed, keep the cause
             raise InputError(f"problem {name!r}: {label} failed on a batch of shape (2, {dim}): "
                              f"{type(exc).__name__}: {exc}; f and grad must accept arrays of shape (..., n)") from exc
+        if np.iscomplexobj(out):
+            raise InputError(f"problem {name!r}: {label} returned complex values ({out.dtype}); f and grad must be real")
         if out.shape != shape:
             raise InputError(f"problem {name!r}: {label} returned shape {out.shape} for input shape (2, {dim}); "
                              f"expected {shape} (f: (...), grad: (..., n))")

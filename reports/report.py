@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from convcheck.errors import OutputExistsError
 from convcheck.trace import Trace, atomic_write_text
 from convcheck.versions import library_versions
 
