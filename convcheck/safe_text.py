@@ -31,9 +31,10 @@ def _visible(match: re.Match) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
-def escape(text) -> str:
-    """``text`` with every control or layout-changing character replaced by a visible escape."""
-    return _UNSAFE.sub(_visible, str(text))
+def escape(text, keep: str = "") -> str:
+    """``text`` with every control or layout-changing character replaced by a visible escape, except
+    those in ``keep`` (HTML keeps newlines and tabs: they cannot forge anything there)."""
+    return _UNSAFE.sub(lambda m: m.group(0) if m.group(0) in keep else _visible(m), str(text))
 
 
 def quote(text) -> str:

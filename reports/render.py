@@ -10,7 +10,7 @@ import base64
 import html
 from typing import Iterable
 
-from convcheck.safe_text import markdown as md_text, markdown_code as md_code
+from convcheck.safe_text import escape as escape_controls, markdown as md_text, markdown_code as md_code
 
 PROPERTIES = ("P1", "P2", "P3", "P4", "P5")
 PROPERTY_TEXT = {
@@ -40,7 +40,7 @@ table tr th:first-child{max-width:16em}
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(escape_controls(text, keep="\n\t"), quote=True)  # control characters made visible, then entities
 
 
 def _img(png: bytes, alt: str) -> str:

@@ -229,3 +229,13 @@ def test_kills_at_22_points_of_run_and_report_leave_old_or_new_and_no_strays(tmp
         assert main(argv) == 0
         strays = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
         assert strays == [], (point, strays)
+
+
+def test_force_in_the_current_folder_keeps_everything_else(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "NOTES.txt").write_text("mine")
+    np.savez(tmp_path / "data.npz", a=np.arange(2))
+    assert main([*RUN, "--out", ".", "--force"]) == 0
+    assert main([*RUN, "--seed", "2", "--out", ".", "--force"]) == 0
+    assert (tmp_path / "NOTES.txt").read_text() == "mine" and (tmp_path / "data.npz").is_file()
+    assert len(traces_in(tmp_path)) == 2 and len(index_files(tmp_path)) == 1

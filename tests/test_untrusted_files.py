@@ -222,3 +222,19 @@ def test_file_names_cannot_forge_terminal_lines(tmp_path, capsys):
     assert "\x1b" not in out and not any(line.startswith("== forged") for line in out.splitlines())
     assert main(["certify", str(tmp_path / "missing\x1b[31m.npz")]) == 2
     assert "\x1b" not in capsys.readouterr().err
+
+
+def test_text_from_trace_files_is_escaped_in_report_markdown(tmp_path, monkeypatch):
+    from convcheck.reports import run_plots
+    monkeypatch.setattr(run_plots, "save_run_plot", lambda *args, **kwargs: b"\x89PNG\r\n\x1a\n")
+    arrays, meta = read_raw(good_trace_file(tmp_path))
+    hostile = "<img src=x onerror=alert(1)> <script>x</script>\n# forged heading \x1b[31m"
+    meta["status_reason"] = hostile
+    meta["problem"] = dict(meta["problem"], key="quadratic`\n# step heading")
+    path = write_raw(tmp_path / "hostile.npz", arrays, meta)
+    assert main(["report", str(path), "--out", str(tmp_path / "report"), "--no-figures", "--quiet"]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "<script>" not in text and "<img src=x" not in text and "\x1b" not in text
+    assert not any(line.startswith(("# forged", "# step")) for line in text.splitlines())
+    html_text = (tmp_path / "report" / "index.html").read_text()
+    assert "<script>x</script>" not in html_text and "\x1b" not in html_text
