@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from convcheck.errors import ConvcheckError
 from convcheck.trace import Trace, atomic_write_text
 from convcheck.versions import library_versions
 
@@ -177,6 +178,11 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
                                                                  [(n, c, f"figures/{n}.png") for n, c, _ in figure_images]))
         atomic_write_text(staging / "index.html", render_html(report, run_images, figure_images))
         outdir.install_folder(staging, out)
+    except OSError as exc:  # a full disk or a file-size limit while drawing: one line, old report kept
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, ConvcheckError):
+            raise
+        raise outdir.write_error(staging, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

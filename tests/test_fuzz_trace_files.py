@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from convcheck.cli import main
 
-from trace_forgery import good_trace_file, read_raw, write_raw
+from trace_forgery import read_raw, write_raw
 
 ALLOCATION_BOUND = 64 * 2 ** 20
 RUN = ["run", "--problem", "quadratic:n=3,seed=0", "--method", "gd", "--step", "constant:0.05", "--iters", "40",

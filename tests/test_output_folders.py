@@ -4,7 +4,6 @@ interrupted run or report leaves the old or the new folder and no stray files af
 import json
 import multiprocessing
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +238,20 @@ def test_force_in_the_current_folder_keeps_everything_else(tmp_path, monkeypatch
     assert main([*RUN, "--seed", "2", "--out", ".", "--force"]) == 0
     assert (tmp_path / "NOTES.txt").read_text() == "mine" and (tmp_path / "data.npz").is_file()
     assert len(traces_in(tmp_path)) == 2 and len(index_files(tmp_path)) == 1
+
+
+def test_a_file_size_limit_during_a_report_keeps_the_old_report(tmp_path):
+    runs, report = tmp_path / "runs", tmp_path / "report"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    assert main(["report", str(runs), "--out", str(report), "--no-figures", "--quiet"]) == 0
+    old = (report / "results.json").read_bytes()
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
+        "from convcheck.cli import main\n"
+        f"sys.exit(main(['report', {str(runs)!r}, '--out', {str(report)!r}, '--no-figures', '--quiet', '--force']))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "File too large" in done.stderr
+    assert (report / "results.json").read_bytes() == old
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

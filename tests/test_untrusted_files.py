@@ -14,7 +14,7 @@ import sympy as sp
 
 from convcheck import run
 from convcheck.cli import main
-from convcheck.errors import ConvcheckError, ExpressionError, InputError, SpecError, TraceFileError
+from convcheck.errors import ExpressionError, InputError, SpecError
 from convcheck.expr import parse_expression
 from convcheck.properties import certify, certify_trace_file
 from convcheck.safe_text import escape, markdown, markdown_code
