@@ -27,7 +27,7 @@ CHECKED_ITERATES = 6
 ROUNDOFF_UNITS = 64
 #: Exceptions a rebuild from (validated but untrusted) metadata may raise; each becomes one line.
 _REBUILD_ERRORS = (ConvcheckError, ValueError, TypeError, AttributeError, NameError, OverflowError,
-                   ZeroDivisionError, RecursionError, ArithmeticError, KeyError, IndexError)
+                   ZeroDivisionError, RecursionError, ArithmeticError, KeyError, IndexError, NotImplementedError)
 
 
 def problem_from_trace(trace: Trace, path="trace", verify: bool = True):

@@ -145,7 +145,9 @@ def test_symbolic_metadata_is_bounded_before_building(tmp_path, capsys):
     arrays, meta = read_raw(path)
     for params, fragment in (({"samples": 10 ** 9}, "samples"),
                              ({"expr": "((9**999)**999)**999"}, "digits"),
-                             ({"n": 5000}, "n = 5000")):
+                             ({"n": 5000}, "n = 5000"),
+                             ({"expr": "floor(x) + y**2"}, "cannot rebuild"),
+                             ({"expr": "x**2 + 2*y**2"}, "do not belong")):
         changed = dict(meta, problem={**meta["problem"], "params": {**meta["problem"]["params"], **params}})
         certify_refuses(capsys, write_raw(tmp_path / "bad.npz", arrays, changed), fragment)
 
