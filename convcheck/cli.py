@@ -243,7 +243,8 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except ConvcheckError as exc:
-        print(f"convcheck: error: {exc}", file=sys.stderr)
+        from .safe_text import escape
+        print(f"convcheck: error: {escape(exc)}", file=sys.stderr)  # one line: controls made visible
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("convcheck: interrupted; completed results are on disk (use --resume to finish)", file=sys.stderr)

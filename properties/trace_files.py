@@ -56,7 +56,7 @@ def _rebuild(trace: Trace, path):
             expr = params.pop("expr")
             return problems.symbolic(expr, **params)
         except _REBUILD_ERRORS as exc:
-            raise TraceFileError(f"trace {quote(path)}: cannot rebuild its symbolic problem ({exc})") from None
+            raise TraceFileError(f"trace {quote(path)}: cannot rebuild its symbolic problem ({_first_line(exc)})") from None
     if name not in problems.catalogue():
         raise TraceFileError(
             f"trace {quote(path)} ran on problem {quote(name)}, which is not in the catalogue (a user-defined "
@@ -64,7 +64,12 @@ def _rebuild(trace: Trace, path):
     try:
         return problems.get(name, **params)
     except _REBUILD_ERRORS as exc:
-        raise TraceFileError(f"trace {quote(path)}: cannot rebuild problem {quote(name)} ({exc})") from None
+        raise TraceFileError(f"trace {quote(path)}: cannot rebuild problem {quote(name)} ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def check_iterates_match(trace: Trace, problem, path="trace") -> None:
