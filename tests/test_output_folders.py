@@ -255,3 +255,23 @@ def test_a_file_size_limit_during_a_report_keeps_the_old_report(tmp_path):
     assert "File too large" in done.stderr
     assert (report / "results.json").read_bytes() == old
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_kill_between_the_two_renames_of_the_fallback_keeps_the_old_report(tmp_path, monkeypatch):
+    """Where no atomic exchange exists, the old folder is moved aside before the new one is renamed in;
+    a kill between the two leaves it aside, and the next report puts it back before replacing it."""
+    from convcheck.reports import run_plots
+    monkeypatch.setattr(run_plots, "save_run_plot", lambda *args, **kwargs: b"\x89PNG\r\n\x1a\n")
+    monkeypatch.setattr(outdir, "_exchange", lambda a, b: False)
+    runs, report = tmp_path / "runs", tmp_path / "report"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    argv = ["report", str(runs), "--out", str(report), "--no-figures", "--quiet", "--force"]
+    assert main(argv) == 0
+    old = (report / "results.json").read_bytes()
+    assert _kill_at(argv, "moved-old:1") == -9
+    aside = [p for p in tmp_path.iterdir() if ".old-" in p.name]
+    assert not report.exists() and len(aside) == 1
+    outdir.clean_stale_partials(report)
+    assert (report / "results.json").read_bytes() == old and not aside[0].exists()
+    assert main(argv) == 0
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
