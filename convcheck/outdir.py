@@ -34,7 +34,6 @@ import re
 import shutil
 import signal
 import tempfile
-import time
 from pathlib import Path
 
 from .errors import ConvcheckError, OutputExistsError
@@ -45,7 +44,6 @@ REPORT_MARKER = ".convcheck-report"
 REPORT_NAMES = {"index.html", "report.md", "results.json", "figures", REPORT_MARKER}
 LOCK_NAME = ".convcheck.lock"
 DEFAULT_REPORT_DIR = "report"
-STALE_SECONDS = 600                      # a temporary file without a process id this old is abandoned
 _TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)(?:-[A-Za-z0-9_]+)?$")
 _hits: dict = {}
@@ -141,13 +139,9 @@ def _alive(pid: int) -> bool:
 
 
 def _stale(path: Path, pattern: re.Pattern) -> bool:
+    """Only names convcheck makes (they carry the writer's process id) count; the writer must be gone."""
     match = pattern.match(path.name)
-    if match:
-        return not _alive(int(match.group("pid")))
-    try:
-        return time.time() - path.lstat().st_mtime > STALE_SECONDS
-    except OSError:
-        return False
+    return bool(match) and not _alive(int(match.group("pid")))
 
 
 def clean_stale_temporaries(folder: Path) -> list:

@@ -122,10 +122,13 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path):
     stale.write_bytes(b"partial")
     live = out / f".abc.npz.{os.getpid()}.zz.tmp"
     live.write_bytes(b"in progress")
+    mine = out / ".mine.tmp"                                       # not a name convcheck makes
+    mine.write_bytes(b"mine")
+    os.utime(mine, (0, 0))
     partial = tmp_path / f".report.partial-{pid}-q1"
     partial.mkdir()
     assert main([*RUN, "--seed", "3", "--out", str(out), "--resume"]) == 0
-    assert not stale.exists() and live.exists()
+    assert not stale.exists() and live.exists() and mine.read_bytes() == b"mine"
     live.unlink()
     outdir.clean_stale_partials(tmp_path / "report")
     assert not partial.exists()
