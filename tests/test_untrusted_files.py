@@ -240,3 +240,21 @@ def test_text_from_trace_files_is_escaped_in_report_markdown(tmp_path, monkeypat
     assert not any(line.startswith(("# forged", "# step")) for line in text.splitlines())
     html_text = (tmp_path / "report" / "index.html").read_text()
     assert "<script>x</script>" not in html_text and "\x1b" not in html_text
+
+
+def test_an_expression_built_to_hang_in_a_trace_step_spec_is_refused_by_report(tmp_path, capsys):
+    arrays, meta = read_raw(good_trace_file(tmp_path))
+    meta["step"] = dict(meta["step"], spec="expr:((9**999)**999)**999")
+    path = write_raw(tmp_path / "hang.npz", arrays, meta)
+    assert main(["report", str(path), "--out", str(tmp_path / "report"), "--no-figures", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "digits" in err, err
+    assert not (tmp_path / "report").exists()
+
+
+def test_iteration_counts_beyond_the_cap_on_the_command_line(capsys):
+    for iters in ("100000000000000", "1" + "0" * 38):
+        assert main(["run", "--problem", "quadratic:n=2", "--method", "gd", "--step", "0.1", "--iters", iters,
+                     "--out", "unused", "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "steps a run may take" in err, err
