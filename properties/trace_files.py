@@ -77,8 +77,9 @@ def check_iterates_match(trace: Trace, problem, path="trace") -> None:
 
     At up to CHECKED_ITERATES kept iterates whose iteration number also has a scalar record, f is
     recomputed in float64 from the stored iterate and compared with the stored f(x^k); the allowance is
-    ROUNDOFF_UNITS·eps·(1 + |f| + ‖∇f(x^k)‖·‖x^k‖) with eps the machine epsilon of the coarser of the
-    two stored dtypes. Non-finite records (a diverged run's last ones) are not compared.
+    (ROUNDOFF_UNITS + n)·eps·(1 + |f| + |f recomputed| + ‖∇f(x^k)‖·‖x^k‖) with eps the machine epsilon
+    of the coarser of the two stored dtypes (n for sums of n terms in another order, as the compiled
+    kernels and other backends take them); a forged trace is off by far more. Non-finite records (a diverged run's last ones) are not compared.
     """
     if not len(trace.x) or not len(trace.k):
         return
@@ -98,8 +99,9 @@ def check_iterates_match(trace: Trace, problem, path="trace") -> None:
     recorded = np.asarray(trace.f[positions[chosen]], dtype=np.float64)
     grad_norm = np.asarray(trace.grad_norm[positions[chosen]], dtype=np.float64)
     eps = max(np.finfo(trace.x.dtype).eps, np.finfo(trace.f.dtype).eps)
-    allowance = ROUNDOFF_UNITS * eps * (1 + np.abs(recorded) + np.nan_to_num(grad_norm, posinf=0.0)
-                                        * np.linalg.norm(x, axis=-1))
+    allowance = (ROUNDOFF_UNITS + trace.dim) * eps * (
+        1 + np.abs(recorded) + np.abs(np.nan_to_num(recomputed)) + np.nan_to_num(grad_norm, posinf=0.0)
+        * np.linalg.norm(x, axis=-1))
     wrong = ~(np.abs(recomputed - recorded) <= allowance)
     if np.any(wrong):
         i = int(np.argmax(wrong))
