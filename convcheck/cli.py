@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="write the HTML/Markdown/JSON report (default: the built-in study)")
     p.add_argument("runs", nargs="*", help="trace files or folders to report on instead of the default study")
-    p.add_argument("--out", default="report", help="output folder (default report/)")
+    p.add_argument("--out", default=None, help="output folder (default report/, replaced when convcheck wrote it)")
     p.add_argument("--quick", action="store_true", help="the --quick theorem study (faster, smaller runs)")
     p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
     p.add_argument("--force", action="store_true", help="replace an existing report folder")
@@ -180,23 +180,25 @@ def _last(values):
 
 
 def trace_paths(items) -> list:
+    from .safe_text import quote
     paths = []
     for item in items:
         path = Path(item)
         if path.is_dir():
             found = sorted(path.glob("*.npz"))
             if not found:
-                raise InputError(f"folder {item!r} holds no trace files (.npz)")
+                raise InputError(f"folder {quote(item)} holds no trace files (.npz)")
             paths.extend(found)
         elif path.exists():
             paths.append(path)
         else:
-            raise InputError(f"no such trace file or folder: {item!r}")
+            raise InputError(f"no such trace file or folder: {quote(item)}")
     return paths
 
 
 def cmd_certify(args) -> int:
     from convcheck.properties import certify_trace_file
+    from .safe_text import escape
 
     paths = trace_paths(args.runs)
     certificates = [(path, certify_trace_file(path)) for path in paths]
@@ -204,7 +206,7 @@ def cmd_certify(args) -> int:
         print(json.dumps([{"file": str(path), **cert.to_dict()} for path, cert in certificates], indent=1))
     else:
         for path, cert in certificates:
-            print(f"== {path}")
+            print(f"== {escape(path)}")
             print(cert)
     return 0
 
@@ -228,8 +230,10 @@ def cmd_report(args) -> int:
     from convcheck.reports.report import make_report
 
     paths = trace_paths(args.runs) if args.runs else None
-    summary = make_report(args.out, traces=paths, quick=args.quick, figures=not args.no_figures,
-                          force=args.force, progress=not args.quiet, experiments=args.experiments)
+    from .outdir import DEFAULT_REPORT_DIR
+    summary = make_report(args.out or DEFAULT_REPORT_DIR, traces=paths, quick=args.quick, figures=not args.no_figures,
+                          force=args.force, progress=not args.quiet, replace_own=args.out is None,
+                          experiments=args.experiments)
     if not args.quiet:
         print(summary)
     return 0
@@ -266,7 +270,8 @@ def main(argv=None) -> int:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except ConvcheckError as exc:
-        print(f"convcheck: error: {exc}", file=sys.stderr)
+        from .safe_text import escape
+        print(f"convcheck: error: {escape(exc)}", file=sys.stderr)  # one line: controls made visible
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("convcheck: interrupted; completed results are on disk (use --resume to finish)", file=sys.stderr)

@@ -10,17 +10,23 @@ expression itself from a whitelist of node types:
 
 Everything else (attribute access, subscripts, lambdas, comprehensions, strings, keywords, dunder names,
 calls of anything but a whitelisted name) is refused with an :class:`ExpressionError`. Input length and
-nesting depth are limited.
+nesting depth are limited, and so is the size of every integer the expression builds (left
+operands of a power included: ``((9**999)**999)**999`` is refused before it is computed); integers
+beyond 2^53 become floats and numbers beyond float64's range are refused, so NumPy never receives a
+Python integer it cannot hold. :func:`check_expression_size` bounds the tree a symbolic problem
+differentiates.
 """
 from __future__ import annotations
 
 import ast
+import math
 import warnings
 from typing import Mapping
 
 import sympy as sp
 
 from .errors import ExpressionError
+from .limits import EXACT_FLOAT_INTEGER, MAX_EXPRESSION_NODES, MAX_INTEGER_DIGITS
 
 MAX_EXPRESSION_LENGTH = 1000
 MAX_DEPTH = 60
@@ -85,7 +91,49 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
         raise ExpressionError(f"expression {source!r} is not a number-valued expression")
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ExpressionError(f"expression {source!r} is undefined or infinite (for example a division by zero)")
-    return expr
+    return _floats_for_huge_integers(expr, source)
+
+
+def _digits(value: sp.Expr) -> int:
+    """Decimal digits of the largest integer inside a SymPy number (0 for non-rational numbers)."""
+    if isinstance(value, sp.Rational):
+        return max(len(str(abs(int(part)))) if abs(int(part)).bit_length() < 14000 else 10 ** 9
+                   for part in (value.p, value.q))
+    return 0
+
+
+def _power_digits(base: sp.Expr, exponent: sp.Expr) -> float:
+    """Digits of base**exponent estimated from logarithms, before it is computed."""
+    if not (isinstance(base, sp.Rational) and isinstance(exponent, sp.Integer)):
+        return 0.0
+    size = max(abs(int(base.p)).bit_length(), abs(int(base.q)).bit_length()) * math.log10(2)
+    return size * abs(int(exponent))
+
+
+def _floats_for_huge_integers(expr: sp.Expr, source: str) -> sp.Expr:
+    """Integers beyond 2^53 become floats; numbers beyond float64's range are refused."""
+    replace = {}
+    for number in expr.atoms(sp.Number):
+        if number.is_infinite:
+            continue
+        magnitude = abs(number)
+        if magnitude > sp.Float(1.7e308):
+            raise ExpressionError(f"the number {sp.N(number, 5)} in {source!r} is beyond float64's range (about 1.8e308)")
+        if isinstance(number, sp.Integer) and magnitude > EXACT_FLOAT_INTEGER:
+            replace[number] = sp.Float(number, 17)
+    return expr.xreplace(replace) if replace else expr
+
+
+def check_expression_size(expr: sp.Expr, what: str = "expression") -> None:
+    """Refuse an expression tree of more than MAX_EXPRESSION_NODES nodes (counted with early exit).
+
+    Differentiating and compiling a tree costs time growing with its size (``expand((x + y + 1)**200)``,
+    about 1.6·10^5 nodes, takes minutes), so the size is checked before any of that work.
+    """
+    for count, _ in enumerate(sp.preorder_traversal(expr), start=1):
+        if count > MAX_EXPRESSION_NODES:
+            raise ExpressionError(f"{what} has more than {MAX_EXPRESSION_NODES} nodes in its expression tree; "
+                                  "write it in factored form (for example (x + y + 1)**200, not its expansion)")
 
 
 class _Builder:
@@ -99,12 +147,18 @@ class _Builder:
             f"{what} is not allowed in expression {self.source!r}; accepted: numbers, the symbols "
             f"{allowed}, + - * / ** ^, and the functions {', '.join(sorted(FUNCTIONS))}")
 
+    def too_big(self) -> ExpressionError:
+        return ExpressionError(f"expression {self.source!r} builds an integer of more than {MAX_INTEGER_DIGITS} "
+                               "digits; write large numbers as floats (for example 1e300)")
+
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression {self.source!r} is nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.refuse(f"the literal {node.value!r}")
+            if isinstance(node.value, int) and node.value.bit_length() > MAX_INTEGER_DIGITS * 3.33:
+                raise self.too_big()
             return sp.Integer(node.value) if isinstance(node.value, int) else sp.Float(node.value)
         if isinstance(node, ast.Name):
             if node.id in self.symbols:
@@ -117,7 +171,12 @@ class _Builder:
             right = self.build(node.right, depth + 1)
             if isinstance(node.op, ast.Pow) and right.is_number and abs(right) > 1000:
                 raise ExpressionError(f"exponent {right} in {self.source!r} is too large (at most 1000)")
-            return _BINARY[type(node.op)](left, right)
+            if isinstance(node.op, ast.Pow) and _power_digits(left, right) > MAX_INTEGER_DIGITS:
+                raise self.too_big()
+            result = _BINARY[type(node.op)](left, right)
+            if _digits(result) > MAX_INTEGER_DIGITS:
+                raise self.too_big()
+            return result
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             operand = self.build(node.operand, depth + 1)
             return -operand if isinstance(node.op, ast.USub) else operand

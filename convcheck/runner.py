@@ -29,6 +29,7 @@ from . import methods as methods_module
 from . import schedules as schedules_module
 from .backend import get_backend
 from .errors import ConvcheckError, InputError, SpecError
+from .limits import MAX_ITERS
 from .trace import Trace
 from .versions import library_versions
 
@@ -105,14 +106,18 @@ def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, se
     if isinstance(iters, bool) or not isinstance(iters, (int, np.integer)) or iters < 1:
         raise InputError(f"iters must be a positive whole number of steps, got {iters!r}")
     iters = int(iters)
+    if iters > MAX_ITERS:
+        raise InputError(f"iters = {iters} is more than the {MAX_ITERS:.0e} steps a run may take")
     if x0 is None:
         x0 = getattr(problem, "default_x0", None)
         x0 = x0() if callable(x0) else x0
         if x0 is None:
             x0 = np.ones(problem.dim)
+    if any(isinstance(v, complex) for v in np.ravel(np.asarray(x0, dtype=object))) or np.iscomplexobj(x0):
+        raise InputError("x0 must be real numbers; complex values are refused (their imaginary part would be lost)")
     try:
         x0 = np.array(x0, dtype=np.float64).reshape(-1) if np.ndim(x0) <= 1 else np.array(x0, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError(f"x0 must be a vector of {problem.dim} numbers, got {x0!r}") from None
     if x0.shape != (problem.dim,):
         raise InputError(f"x0 must have shape ({problem.dim},) for problem {problem.key}, got shape {x0.shape}")
@@ -161,14 +166,7 @@ def _schedule(value, what):
 
 
 def _validate_schedule_range(schedule, iters, what):
-    for start in range(1, iters + 1, 1 << 17):
-        ks = np.arange(start, min(iters, start + (1 << 17) - 1) + 1)
-        values = np.asarray(schedule.values(ks), dtype=np.float64)
-        bad = ~np.isfinite(values) | (values < 0)
-        if bad.any():
-            k = int(ks[np.argmax(bad)])
-            raise InputError(f"{what} schedule {schedule.spec} gives {values[np.argmax(bad)]!r} at k={k}; "
-                             "values must be finite and >= 0")
+    schedules_module.check_schedule_values(schedule, iters, what)
 
 
 def run(problem, method, x0=None, iters=1000, step=None, radius=None, backend="numpy", seed=0,

@@ -42,6 +42,7 @@ import sympy as sp
 from . import errors
 from .errors import SpecError
 from .expr import parse_expression
+from .limits import SCHEDULE_CHECK_EXHAUSTIVE, SCHEDULE_CHECK_SAMPLES
 from .schedule_facts import K, ZERO, Asymptotic, Fact, Value, decide_series, exact
 from .schedule_types import ExpressionSchedule, FamilySchedule, PerfectSquaresSchedule, Schedule
 from .specs import BARE_KEY, parse_spec
@@ -175,6 +176,39 @@ def perfect_squares(C: float, p: float) -> Schedule:
     return PerfectSquaresSchedule("perfect_squares", {"C": C, "p": p},
                                   f"rho_k = {C:g} if k is a perfect square, else {C:g} / k^{p:g}",
                                   expr, C, p, zero_twin=constant(0.0))
+
+
+def checked_indices(iters: int) -> np.ndarray:
+    """Iteration numbers whose schedule values are checked before a run of ``iters`` steps.
+
+    All of them up to SCHEDULE_CHECK_EXHAUSTIVE; beyond, those plus SCHEDULE_CHECK_SAMPLES log-spaced
+    ones and the last 1024, so the check costs the same for 10^6 and 10^10 steps and a long run
+    starts at once.
+    """
+    first = np.arange(1, min(iters, SCHEDULE_CHECK_EXHAUSTIVE) + 1, dtype=np.int64)
+    if iters <= SCHEDULE_CHECK_EXHAUSTIVE:
+        return first
+    spread = np.unique(np.round(np.logspace(math.log10(SCHEDULE_CHECK_EXHAUSTIVE), math.log10(iters),
+                                            SCHEDULE_CHECK_SAMPLES)).astype(np.int64))
+    last = np.arange(max(1, iters - 1023), iters + 1, dtype=np.int64)
+    return np.unique(np.concatenate([first, spread, last]))
+
+
+def check_schedule_values(schedule: Schedule, iters: int, what: str = "step") -> None:
+    """Refuse a schedule with a non-finite, complex or negative value at a checked iteration (see
+    :func:`checked_indices`); raises InputError naming the first such k."""
+    ks = checked_indices(iters)
+    for start in range(0, len(ks), SCHEDULE_CHECK_EXHAUSTIVE):
+        part = ks[start:start + SCHEDULE_CHECK_EXHAUSTIVE]
+        values = np.asarray(schedule.values(part))
+        if np.iscomplexobj(values):
+            raise errors.InputError(f"{what} schedule {schedule.spec} gives complex values; they must be real")
+        values = values.astype(np.float64)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            k = int(part[np.argmax(bad)])
+            raise errors.InputError(f"{what} schedule {schedule.spec} gives {values[np.argmax(bad)]!r} at k={k}; "
+                                    "values must be finite and >= 0")
 
 
 def from_expr(text: str) -> Schedule:

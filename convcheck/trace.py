@@ -16,7 +16,11 @@ independently of the iteration count.
 
 Files are ``.npz`` archives loaded with ``allow_pickle=False``; metadata (problem, method, schedules,
 x0, seed, backend, versions, status, timing) is stored as a JSON string inside the archive under
-``metadata_json``, with a ``format_version``.
+``metadata_json``, with a ``format_version`` and a ``digest`` (SHA-256 of the configuration and the
+arrays). Reading goes through the validated reader :mod:`convcheck.trace_schema`: sizes from the zip
+directory, dtypes and shapes from each array's header, then the metadata schema, the arrays'
+consistency and the digest, all before any array is used. The stored dtype of every array is kept
+(a float32 trace loads as float32), so certificates can follow the precision actually stored.
 """
 from __future__ import annotations
 
@@ -24,18 +28,18 @@ import io
 import json
 import os
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 import numpy as np
 
+from . import trace_schema
 from .errors import TraceFileError
 
 FORMAT_VERSION = 1
 STATUSES = ("completed", "stationary", "diverged", "failed")
-_ARRAYS = ("k", "f", "grad_norm", "step_norm", "step_size", "radius", "x_k", "x")
+_ARRAYS = trace_schema.ARRAY_NAMES
 
 
 @dataclass
@@ -97,8 +101,15 @@ class Trace:
         meta.update(format_version=FORMAT_VERSION, tail_start=int(self.tail_start), status=self.status,
                     status_k=self.status_k, status_reason=self.status_reason,
                     record_every=int(self.record_every))
+        meta.pop(trace_schema.DIGEST_KEY, None)
         arrays = {name: np.asarray(getattr(self, name)) for name in _ARRAYS}
-        arrays["metadata_json"] = np.array(json.dumps(meta, default=_json_default, allow_nan=True))
+        for name, values in arrays.items():
+            if np.iscomplexobj(values):
+                raise TraceFileError(f"trace array {name!r} is complex; traces hold real numbers only")
+        # the digest is taken over the metadata as it will be read back (JSON round trip)
+        meta = json.loads(json.dumps(meta, default=_json_default, allow_nan=True))
+        meta[trace_schema.DIGEST_KEY] = trace_schema.content_digest(meta, arrays)
+        arrays["metadata_json"] = np.array(json.dumps(meta, allow_nan=True))
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         atomic_write_bytes(path, buffer.getvalue())
@@ -109,32 +120,19 @@ class Trace:
         """Read a trace written by :meth:`save`; refuses pickles, corrupt and incompatible files."""
         path = Path(path)
         if not path.is_file():
-            raise TraceFileError(f"trace file {str(path)!r} does not exist")
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                missing = [n for n in (*_ARRAYS, "metadata_json") if n not in data.files]
-                if missing:
-                    raise TraceFileError(
-                        f"{str(path)!r} is not a convcheck trace (missing {', '.join(missing)})")
-                arrays = {name: np.array(data[name]) for name in _ARRAYS}
-                meta = json.loads(str(data["metadata_json"]))
-        except TraceFileError:
-            raise
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, json.JSONDecodeError) as exc:
-            raise TraceFileError(f"cannot read trace file {str(path)!r}: truncated or corrupt ({exc})") from None
-        version = meta.get("format_version")
+            raise TraceFileError(f"trace file {trace_schema._q(path)} does not exist")
+        arrays, meta = trace_schema.read_members(path)
+        version = meta.get("format_version") if isinstance(meta, dict) else None
         if version != FORMAT_VERSION:
             raise TraceFileError(
-                f"trace file {str(path)!r} has format version {version!r}; this convcheck reads version "
-                f"{FORMAT_VERSION} (re-run it with this version)")
-        if meta.get("status") not in STATUSES:
-            raise TraceFileError(f"trace file {str(path)!r} has an unknown status {meta.get('status')!r}")
-        n_scalars = len(arrays["k"])
-        if any(len(arrays[n]) != n_scalars for n in ("f", "grad_norm", "step_norm", "step_size", "radius")) \
-                or arrays["x"].ndim != 2 or len(arrays["x"]) != len(arrays["x_k"]):
-            raise TraceFileError(f"trace file {str(path)!r} has inconsistent array lengths (corrupt)")
+                f"trace file {trace_schema._q(path)} has format version {trace_schema._short(version)}; this "
+                f"convcheck reads version {FORMAT_VERSION} (re-run it with this version)")
+        trace_schema.check_metadata(meta, path, STATUSES)
+        trace_schema.check_arrays(arrays, meta, path)
+        trace_schema.check_digest(meta, arrays, path)
+        meta.pop(trace_schema.DIGEST_KEY)
         return cls(**arrays, tail_start=int(meta.pop("tail_start")), status=meta.pop("status"),
-                   status_k=meta.pop("status_k"), status_reason=meta.pop("status_reason", ""),
+                   status_k=meta.pop("status_k", None), status_reason=meta.pop("status_reason", ""),
                    record_every=int(meta.pop("record_every", 1)), metadata=meta)
 
 
@@ -150,21 +148,31 @@ def _json_default(obj: Any):
 
 def atomic_write_bytes(path: "str | os.PathLike", payload: bytes) -> None:
     """Write ``payload`` to ``path`` so that readers see either the old file or the whole new one."""
+    from .outdir import kill_point, write_error
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # the process id in the name lets the next run of this folder recognise an abandoned file
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
+        kill_point("write")
         os.replace(tmp, path)
-    except BaseException:
+        kill_point("written")
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError):
+            raise write_error(path, exc) from None
         raise
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from convcheck.errors import SpecError, unknown_name
+from convcheck.limits import MAX_INTEGER_PARAMETER, MAX_PARAMETER_MAGNITUDE
 from convcheck.specs import BARE_KEY, parse_spec
 
 _CATALOGUE_MODULES = ("catalogue_quadratic", "catalogue_convex", "catalogue_nonconvex", "mexican_hat")
@@ -61,6 +62,13 @@ class Param:
                 raise SpecError(f"{where} must be finite, got {value!r}")
         too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
         too_high = self.high is not None and value > self.high
+        # without a declared upper bound, a generic magnitude cap keeps the constants derived from the
+        # parameters (R^(p-2), 1/lam, ...) inside float64 (power:R=1e300 overflowed)
+        cap = MAX_INTEGER_PARAMETER if self.kind == "int" else MAX_PARAMETER_MAGNITUDE
+        if self.high is None and abs(value) > cap:
+            raise SpecError(f"{where} is {value!r}; accepted: {self.describe_range()} with magnitude at most {cap:g}")
+        if self.kind != "int" and value != 0 and abs(value) < 1 / MAX_PARAMETER_MAGNITUDE:
+            raise SpecError(f"{where} is {value!r}; accepted: 0 or magnitude at least {1 / MAX_PARAMETER_MAGNITUDE:g}")
         if too_low or too_high:
             raise SpecError(f"{where} is {value!r}; accepted: {self.describe_range()}")
         return value
@@ -154,4 +162,8 @@ def get(name_or_spec: str, **params) -> Any:
     if twice:
         raise SpecError(f"parameter {sorted(twice)[0]!r} of problem {name!r} given both in the spec and as a keyword")
     item = entry(name)
-    return item.build(**resolve_params(item, {**spec_params, **params}))
+    resolved = resolve_params(item, {**spec_params, **params})
+    try:
+        return item.build(**resolved)
+    except (OverflowError, FloatingPointError, ZeroDivisionError) as exc:
+        raise SpecError(f"problem {name!r} with {resolved} overflows float64 ({exc}); use smaller parameters") from None

@@ -13,7 +13,8 @@ import numpy as np
 import sympy as sp
 
 from convcheck.errors import ExpressionError, InputError, SpecError
-from convcheck.expr import parse_expression
+from convcheck.expr import check_expression_size, parse_expression
+from convcheck.limits import MAX_SYMBOLIC_SAMPLES
 
 from .base import FunctionProblem, Meta
 from .user import build_meta, metadata_to_json
@@ -145,7 +146,10 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
     The problem's ``meta.params`` record the expression, the variable order, the box and the stated
     metadata, so a trace rebuilds the same problem.
     """
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SYMBOLIC_SAMPLES:
+        raise SpecError(f"symbolic: samples must be a whole number in [1, {MAX_SYMBOLIC_SAMPLES}], got {samples!r}")
     expression, symbols = _resolve_variables(expr, variables)
+    check_expression_size(expression, "symbolic problem")
     n = len(symbols)
     region = _box_region(box, n)
     if not expression.free_symbols <= set(symbols):

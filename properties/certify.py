@@ -106,6 +106,10 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
         opts[key] = value
     if opts["on_inconsistency"] not in ("raise", "record"):
         raise InputError(f"on_inconsistency={opts['on_inconsistency']!r}; accepted: 'raise', 'record'")
+    arrays = (trace_or_iterates.x, trace_or_iterates.f, trace_or_iterates.grad_norm) \
+        if _is_trace(trace_or_iterates) else (trace_or_iterates,)
+    if any(np.iscomplexobj(values) for values in arrays):  # float conversion would drop the imaginary part
+        raise InputError("certify: complex iterates or values are refused; a run of a real method is real")
     run = _from_trace(trace_or_iterates, problem) if _is_trace(trace_or_iterates) \
         else _from_array(trace_or_iterates, problem, opts)
     return decide.decide(run, problem, opts)

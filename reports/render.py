@@ -10,6 +10,8 @@ import base64
 import html
 from typing import Iterable
 
+from convcheck.safe_text import escape as escape_controls, markdown as md_text, markdown_code as md_code
+
 PROPERTIES = ("P1", "P2", "P3", "P4", "P5")
 PROPERTY_TEXT = {
     "P1": "liminf ‖∇f(xᵏ)‖ = 0",
@@ -38,7 +40,7 @@ table tr th:first-child{max-width:16em}
 
 
 def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(escape_controls(text, keep="\n\t"), quote=True)  # control characters made visible, then entities
 
 
 def _img(png: bytes, alt: str) -> str:
@@ -174,7 +176,7 @@ def render_markdown(report: dict, run_image_paths: dict, figures: list) -> str:
     out += [line + "  " for line in summary_lines(report)]
     out += ["", "| property | meaning |", "|---|---|"] + [f"| {p} | {PROPERTY_TEXT[p]} |" for p in PROPERTIES]
     results, problems, cells = result_problem_table(report["runs"])
-    out += ["", "## Results × problems", "", "| result | " + " | ".join(f"`{p}`" for p in problems) + " |",
+    out += ["", "## Results × problems", "", "| result | " + " | ".join(md_code(p).replace("|", "\\|") for p in problems) + " |",
             "|---|" + "---|" * len(problems)]
     for result in results:
         row = []
@@ -193,9 +195,9 @@ def render_markdown(report: dict, run_image_paths: dict, figures: list) -> str:
         out += [f"### {run['id']}: {run['result']} — {run['verdict']}", ""]
         if run.get("statement"):
             out += [run["statement"], ""]
-        out += [f"problem `{run['problem']}`, method `{run['method']}`, step `{run['step']}`, radius "
-                f"`{run['radius']}`, {run['iters']} iterations, seed {run['seed']}; status **{run['status']}** "
-                f"{run.get('status_reason') or ''}", "",
+        out += [f"problem {md_code(run['problem'])}, method {md_code(run['method'])}, step {md_code(run['step'])}, "
+                f"radius {md_code(run['radius'])}, {run['iters']} iterations, seed {run['seed']}; status "
+                f"**{run['status']}** {md_text(run.get('status_reason') or '')}", "",
                 "| property | predicted | observed | comparison | reason | observed rate |", "|---|---|---|---|---|---|"]
         for p in PROPERTIES:
             v = verdicts.get(p, {})
@@ -203,7 +205,7 @@ def render_markdown(report: dict, run_image_paths: dict, figures: list) -> str:
             out.append(f"| {p} | {run['predicted'].get(p, '—')} | {run['observed'].get(p, '—')} | "
                        f"{run['comparison'].get(p, '—')} | {reason} | {_rate_text(v.get('rate'))} |")
         for detail in run.get("details") or []:
-            out.append(f"- {detail}")
+            out.append(f"- {md_text(detail)}")
         if run["id"] in run_image_paths:
             out += ["", f"![plots of {run['id']}]({run_image_paths[run['id']]})"]
         out.append("")

@@ -8,21 +8,21 @@ Output folder layout::
     DIR/figures/        the paper's figures (PNG, PDF, JSON sidecar each) and runs/<id>.png|.pdf|.json
 
 The folder is assembled in a temporary sibling folder and renamed into place at the end, so an
-interrupted report leaves no half-written folder; an existing folder is replaced only with ``force``.
+interrupted report leaves no half-written folder; an existing folder is replaced only with ``force``
+(or, for the default folder, when it carries convcheck's marker file), and never when it holds files
+convcheck did not write (rules in :mod:`convcheck.outdir`).
 """
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from convcheck.errors import OutputExistsError
+from convcheck.errors import ConvcheckError
 from convcheck.trace import Trace, atomic_write_text
 from convcheck.versions import library_versions
 
@@ -122,25 +122,26 @@ def runs_from_traces(paths) -> list:
 
 
 def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True,
-                experiments=False) -> str:
+                replace_own=False, experiments=False) -> str:
     """Write the report folder ``out``; return a short summary for the terminal.
 
     Parameters
     ----------
     traces : trace files to report on; None runs the built-in study (``quick`` for its small size).
     figures : also regenerate the paper's figures into ``out/figures``.
-    force : replace an existing non-empty ``out``.
+    force : replace an existing non-empty ``out`` (never one holding files convcheck did not write).
+    replace_own : replace ``out`` without ``force`` when it carries convcheck's report marker (the
+        default folder of ``convcheck report``); see :mod:`convcheck.outdir`.
     progress : progress bars on a terminal (never when stderr is not a terminal).
     experiments : add the Section 5 miniature (``convcheck.experiment_report.report_section``).
     """
     from . import run_plots
     from .figures import FIGURES, make_figures
 
+    from convcheck import outdir
+
     out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise OutputExistsError(f"output path {str(out)!r} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
-        raise OutputExistsError(f"output folder {str(out)!r} is not empty; pass --force to replace it")
+    outdir.prepare_report_folder(out, inputs=traces or (), force=force, replace_own=replace_own)
     if traces is not None:
         for path in traces:
             Trace.load(path)  # refuse bad files before any work
@@ -150,8 +151,7 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
         from convcheck.properties.study import run_study
         entries = runs_from_study(run_study(quick=quick, progress=progress))
         study_kind = "quick" if quick else "default"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    staging = outdir.make_staging(out)
     try:
         figure_dir = staging / "figures"
         (figure_dir / "runs").mkdir(parents=True)
@@ -192,7 +192,12 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
         if section is not None:
             from convcheck.experiment_report import append_to_pages
             append_to_pages(staging, section)
-        _move_into_place(staging, out)
+        outdir.install_folder(staging, out)
+    except OSError as exc:  # a full disk or a file-size limit while drawing: one line, old report kept
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, ConvcheckError):
+            raise
+        raise outdir.write_error(staging, exc) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -206,13 +211,3 @@ def _progress(items, enabled: bool, what: str):
         return items
     from tqdm import tqdm
     return tqdm(items, desc=what, unit="run", leave=False)
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    if out.exists():
-        trash = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, trash)
-        os.replace(staging, out)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staging, out)
