@@ -168,8 +168,9 @@ def check_metadata(meta, path, statuses) -> None:
     if not isinstance(params, dict) or len(params) > 64:
         raise refuse(path, "metadata 'problem.params' must be an object of at most 64 parameters")
     for key, value in params.items():
-        if not (value is None or isinstance(value, (bool, int, float, str))):
-            raise refuse(path, f"problem parameter {_short(key)!r} must be a number, text or true/false")
+        if not _plain_value(value, depth=0):
+            raise refuse(path, f"problem parameter {_short(key)!r} must be a number, text, true/false, or a small "
+                               "list/object of those (a symbolic problem's variables, box and stated metadata)")
         if isinstance(value, str):
             _text(value, f"problem.params.{key}", path)
     for key in ("method", "step"):
@@ -260,3 +261,17 @@ def _short(value, limit: int = 60) -> str:
 def _q(path) -> str:
     from .safe_text import quote
     return quote(str(path))
+
+
+def _plain_value(value, depth: int) -> bool:
+    """A parameter value a trace may hold: a scalar, or lists/objects of scalars nested at most 3 deep
+    and of at most 256 entries each (symbolic problems record variables, box and stated metadata)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if depth >= 3:
+        return False
+    if isinstance(value, list):
+        return len(value) <= 256 and all(_plain_value(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return len(value) <= 256 and all(isinstance(k, str) and _plain_value(v, depth + 1) for k, v in value.items())
+    return False
