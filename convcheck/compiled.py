@@ -11,7 +11,7 @@ threads, each with single-threaded BLAS.
 Covered (everything else runs on the generic engine, with identical semantics):
 
 - problems: :class:`~convcheck.problems.catalogue_nonconvex.LogSumProblem` (``logsum``,
-  ``logsum_under``): f(x) = Σ_i log(1 + r_i²), r = Ax − b, ∇f(x) = Aᵀ[2r/(1 + r²)] (spec §6.3);
+  ``logsum_under``): f(x) = Σ_i log(1 + r_i²), r = Ax − b, ∇f(x) = Aᵀ[2r/(1 + r²)] (Appendix E);
 - methods (same formulas as :mod:`convcheck.methods`): GD (x⁺ = x − t∇f(x)), SAM (Alg. 1a/2c,
   x⁺ = x − t∇f(x + ρ∇f(x)/(‖∇f(x)‖ + eps_guard))), USAM (Alg. 2a, x⁺ = x − t∇f(x + ρ∇f(x))) and
   extragradient (Alg. 2b, x⁺ = x − t∇f(x − ρ∇f(x)));

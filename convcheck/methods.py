@@ -7,7 +7,7 @@ update direction D (B, n); the runner then sets x^{k+1} = x^k − t_k D.
 Members of the paper's Algorithm 1a (SAM, RSAM, VaSSO, F-SAM) share one step,
 :func:`perturbed_gradient`: D = ∇f(x^k + ρ_k d^k/‖d^k‖), and differ only in the direction rule d^k.
 Unnormalized methods (USAM, extragradient) and the inexact-gradient methods (Algorithms 1 and 2)
-are written the same way. Paper numbers follow ``shared/paper/spec.md``.
+are written the same way. Numbers are the paper's own (algorithms, equations, theorems).
 
 Normalization and zero gradients: a normalized method divides by ‖d^k‖. When ∇f(x^k) = 0 the
 paper's method terminates (finite termination at a stationary point); the runner detects the exact
@@ -92,7 +92,7 @@ class Method:
 
 # ---------------------------------------------------------------------- GD and Algorithm 1a family
 class GD(Method):
-    """Gradient descent, x^{k+1} = x^k − t_k ∇f(x^k) (spec §2.1)."""
+    """Gradient descent, x^{k+1} = x^k − t_k ∇f(x^k) (the paper, Section 2)."""
 
     declaration = declared.RelativeError(nu=0.0)
 
@@ -260,7 +260,7 @@ def _check_error_bound(xp, E, bound, shape, what):
 
 # ---------------------------------------------------------------------- registry and specs
 ALGORITHM_NUMBERS = {
-    "gd": "GD (spec §2.1)", "sam": "Algorithm 1a/2c, eq. (6)", "rsam": "Algorithm 2d",
+    "gd": "GD (Section 2)", "sam": "Algorithm 1a/2c, eq. (6)", "rsam": "Algorithm 2d",
     "vasso": "Algorithm 2e", "fsam": "Algorithm 2f", "usam": "Algorithm 2a",
     "extragradient": "Algorithm 2b", "igd": "Algorithm 1", "igdr": "Algorithm 2",
 }
@@ -365,7 +365,7 @@ def get(spec: "str | Method") -> Method:
 
 
 def gd() -> Method:
-    """Gradient descent (spec §2.1)."""
+    """Gradient descent (the paper, Section 2)."""
     return make("gd")
 
 
