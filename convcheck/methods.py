@@ -12,7 +12,7 @@ are written the same way. Numbers are the paper's own (algorithms, equations, th
 Normalization and zero gradients: a normalized method divides by ‖d^k‖. When ∇f(x^k) = 0 the
 paper's method terminates (finite termination at a stationary point); the runner detects the exact
 zero gradient and stops that run with status "stationary". An epsilon guard ‖d‖ + eps (as in the
-deep-learning codes, variants.md) is available as ``eps_guard`` and is off (0) by default.
+deep-learning codes of the variants) is available as ``eps_guard`` and is off (0) by default.
 
 Radius slot: for Algorithm 1a members, USAM and extragradient the runner's ``radius`` schedule is
 ρ_k; for ``igd`` (Algorithm 1) it is the absolute error level ε_k (for ``error="example34"`` it is the
@@ -127,7 +127,7 @@ class RSAM(Method):
 
 class VaSSO(Method):
     """VaSSO (Alg. 2e; Li & Giannakis 2023): d¹ = ∇f(x¹), d^k = (1 − θ) d^{k−1} + θ ∇f(x^k),
-    x^{k+1} = x^k − t_k ∇f(x^k + ρ_k d^k/‖d^k‖). θ = 1 is SAM. [inferred EMA form, variants.md §3.3]
+    x^{k+1} = x^k − t_k ∇f(x^k + ρ_k d^k/‖d^k‖). θ = 1 is SAM. [inferred EMA form, from Li & Giannakis 2023]
     """
 
     declaration = declared.PerturbedGradient(direction="(1 − θ) d^{k−1} + θ ∇f(x^k)")

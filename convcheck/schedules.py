@@ -20,7 +20,7 @@ expr               an expression in k (restricted parser)
 
 For the Diminish schedules n = ⌊(k−1)/block⌋ + 1 is the epoch: the value is held for ``block``
 iterations, like the paper's per-epoch code; block = 1 gives n = k. The paper's formulas are the
-definition. The authors' code differs by one epoch (spec §6.1): its Diminish 2 uses eta1/e^0.5001
+definition. The authors' code differs by one epoch (Section 5, Appendix F): its Diminish 2 uses eta1/e^0.5001
 for the 0-based epoch e ≥ 1, and its Diminish 3 never uses m = 2 after epoch 0
 (m = ⌊(e−1)/5⌋ + 3), so its values from epoch 1 on are those of the formula one epoch later.
 

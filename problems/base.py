@@ -1,7 +1,7 @@
 """The problem abstraction: batched f and ∇f with metadata that carries provenance.
 
 A :class:`Problem` evaluates f and ∇f on arrays of shape (..., n) and a fused value-and-gradient for
-the engine's hot loop. Its :class:`Meta` states what is known about f (paper notation, spec §1):
+the engine's hot loop. Its :class:`Meta` states what is known about f (paper notation, Section 2):
 convexity, strong-convexity modulus μ, gradient Lipschitz constant L (C^{1,L}, eq. (3)) or only the
 L-descent condition (4), f*, the minimizer set, stationary points, level-set boundedness, analyticity
 and the KL/Łojasiewicz exponent. Every constant records its provenance: ``"exact"``, ``"bound"`` (a

@@ -3,7 +3,7 @@
 - ``flat_ball``: max(‖x‖ − r, 0)², zero on a ball (bounded, non-unique minimizers), C^{1,1} with L = 2.
 - ``logistic``: log(1 + exp(−aᵀx)), convex, C^{1,L} with L = ‖a‖²/4, inf f = 0 not attained.
 - ``quartic``: Σ x_i⁴, convex, Łojasiewicz exponent ¾, ∇f Lipschitz only on bounded sets.
-- ``power``: ‖x‖^p (p ≥ 2), Łojasiewicz exponent 1 − 1/p (variants.md [derived]).
+- ``power``: ‖x‖^p (p ≥ 2), Łojasiewicz exponent 1 − 1/p ([derived]).
 """
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def quartic(n: int, R: float) -> QuarticProblem:
     meta = Meta(dim=n, params={"n": n, "R": R}, convex=True, mu=0.0, L=12.0 * R * R,
                 L_region={"ball": [[0.0] * n, R]}, f_star=0.0, minimizer=MinimizerSet("point", points=_origin(n)),
                 stationary_points=_origin(n), bounded_level_sets=True, analytic=True, kl_exponent=0.75,
-                reference="variants.md [derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
+                reference="[derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
                 provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"},
                 notes="grad f is Lipschitz only on bounded sets: L holds on the ball of radius R")
     return QuarticProblem("quartic", meta)
@@ -161,7 +161,7 @@ def power(n: int, p: float, R: float) -> PowerProblem:
                 L=p * (p - 1) * R ** (p - 2), L_region=None if global_L else {"ball": [[0.0] * n, R]},
                 f_star=0.0, minimizer=MinimizerSet("point", points=_origin(n)), stationary_points=_origin(n),
                 bounded_level_sets=True, analytic=float(p / 2).is_integer(), kl=True, kl_exponent=1.0 - 1.0 / p,
-                reference="variants.md [derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
+                reference="[derived]: |x|^p has Łojasiewicz exponent 1 − 1/p",
                 provenance={"mu": "exact", "L": "exact", "f_star": "exact", "kl_exponent": "exact"})
     return PowerProblem(meta, p)
 

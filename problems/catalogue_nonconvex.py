@@ -1,5 +1,5 @@
 """Nonconvex entries: Appendix E's log-sum, the ring, Rosenbrock, a strict saddle and an
-L-descent function without a Lipschitz gradient (spec §1)."""
+L-descent function without a Lipschitz gradient (the paper, Section 2)."""
 from __future__ import annotations
 
 import itertools
@@ -16,7 +16,7 @@ RADIUS = Param("R", 2.0, low=0.0, low_open=True, doc="radius of the ball (or box
 
 
 class LogSumProblem(Problem):
-    """f(x) = Σ_i log(1 + r_i²), r = Ax − b; ∇f(x) = Aᵀ[2r/(1 + r²)] (spec §6.3)."""
+    """f(x) = Σ_i log(1 + r_i²), r = Ax − b; ∇f(x) = Aᵀ[2r/(1 + r²)]."""
 
     _data_fields = ("A", "b")
 
@@ -51,16 +51,16 @@ class LogSumProblem(Problem):
         return (A.T * curvature) @ A
 
     def appendix_e_start(self) -> np.ndarray:
-        """Appendix E's initial point x¹ = x^∞ + (0.1/n²)·1ₙ (spec §6.3)."""
+        """Appendix E's initial point x¹ = x^∞ + (0.1/n²)·1ₙ."""
         return self.x_star + 0.1 / self.dim ** 2
 
 
 def _logsum(name: str, n: int, m: int, seed: int) -> LogSumProblem:
-    """Appendix E construction (spec §6.3); the paper leaves the distribution open, so we choose:
+    """Appendix E construction; the paper leaves the distribution open, so we choose:
     A with iid N(0, 1) entries (m × n), a planted x^∞ ~ N(0, I_n) and b = A x^∞ (drawn in that order
     from default_rng(seed)). Then f* = 0 at every solution of Ax = b.
 
-    Constants (variants.md [derived]): φ(r) = log(1 + r²) has φ'' ∈ [−¼, 2] with φ''(0) = 2, so
+    Constants ([derived]): φ(r) = log(1 + r²) has φ'' ∈ [−¼, 2] with φ''(0) = 2, so
     ∇²f = Aᵀdiag(φ''(r))A has norm ≤ 2‖A‖², attained at x^∞: L = 2‖A‖₂² exactly, globally.
     f is nonconvex (φ'' < 0 wherever |r_i| > 1), real-analytic (KL everywhere). Minimizers: x^∞ alone
     when A has full column rank (generic for m ≥ n); the affine set x^∞ + ker A when m < n (generic A
@@ -89,7 +89,7 @@ def _logsum(name: str, n: int, m: int, seed: int) -> LogSumProblem:
     meta = Meta(dim=n, params={"n": n, "m": m, "seed": seed}, convex=False, L=2.0 * float(singular_values[0]) ** 2,
                 f_star=0.0, minimizer=minimizer, stationary_points=minimizer.points.copy(),
                 bounded_level_sets=rank == n, analytic=True, kl_exponent=0.5,
-                reference="paper Appendix E / Figure 3 (spec §6.3); constants variants.md [derived]",
+                reference="paper Appendix E / Figure 3; constants [derived]",
                 provenance={"L": "exact", "f_star": "exact", "kl_exponent": "exact", **complete},
                 notes="A ~ N(0,1) iid, x_inf ~ N(0,I), b = A x_inf (distribution not given in the paper); "
                       + ("rank A = m: the stationary set is the minimizer set {Ax = b}" if complete
@@ -257,7 +257,7 @@ def descent_only(n: int, lam: float, w: float) -> DescentOnlyProblem:
     meta = Meta(dim=n, params={"n": n, "lam": lam, "w": w}, convex=False, L=None, descent_L=lam, descent_only=True,
                 f_star=-0.84375 * n * w ** 4 / lam ** 3, minimizer=MinimizerSet("finite", points=minimizers),
                 stationary_points=stationary, bounded_level_sets=True, analytic=False, kl=True, kl_exponent=0.5,
-                reference="spec §1 (Khanh et al. 2023b, §2): quadratic minus a convex h with non-Lipschitz gradient",
+                reference="paper Section 2 (Khanh et al. 2023b, §2): quadratic minus a convex h with non-Lipschitz gradient",
                 provenance={"descent_L": "exact", "f_star": "exact", "kl_exponent": "exact"},
                 notes="h = w*sum|x_i|^1.5 is C^1, not C^2: grad f is not Lipschitz near the coordinate hyperplanes")
     return DescentOnlyProblem(meta, lam, w)

@@ -1,11 +1,11 @@
 """Quadratic entries: f(x) = ½xᵀAx − bᵀx with A symmetric positive semidefinite.
 
-Constants (variants.md, "Constants for the main problem families" [derived]): L = λmax(A),
+Constants ([derived]): L = λmax(A),
 μ = λmin(A), x* = A⁻¹b, f* = −½bᵀA⁻¹b, Łojasiewicz exponent ½ (quadratic growth). With singular A and
 b ∈ range(A) the minimizers form the affine set A⁺b + ker A and μ = 0.
 
 Entries: ``quadratic`` (seeded, given condition number), ``quadratic_1d``, ``x2`` (Example 3.4's
-f = x²), ``example31`` (instances of the paper's Example 3.1, spec §5.1) and ``quadratic_singular``.
+f = x²), ``example31`` (instances of the paper's Example 3.1) and ``quadratic_singular``.
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def quadratic_meta(A: np.ndarray, b: np.ndarray, params: dict, reference: str, n
               Param("n", 10, "int", low=1, high=2000), Param("cond", 10.0, low=1.0),
               Param("mu", 1.0, low=0.0, low_open=True), Param("L", None, low=0.0, low_open=True), SEED))
 def quadratic(n: int, cond: float, mu: float, L, seed: int) -> QuadraticProblem:
-    """Strongly convex quadratic ½xᵀAx − bᵀx (variants.md [derived] constants).
+    """Strongly convex quadratic ½xᵀAx − bᵀx ([derived] constants).
 
     The spectrum is geometric between ``mu`` and ``L`` (``L`` defaults to ``mu·cond``; when ``L`` is
     given, ``cond`` must be left at its default or equal L/mu); Q is a seeded Haar orthogonal matrix and
@@ -98,13 +98,13 @@ def quadratic(n: int, cond: float, mu: float, L, seed: int) -> QuadraticProblem:
 def quadratic_1d(lam: float, b: float) -> QuadraticProblem:
     """f(x) = (λ/2)x² − bx: L = μ = λ, x* = b/λ, f* = −b²/(2λ)."""
     meta = quadratic_meta(np.array([[lam]]), np.array([b]), {"lam": lam, "b": b},
-                          "spec §5.1 [derived] 1-D illustration of Example 3.1")
+                          "Example 3.1 [derived] 1-D illustration of Example 3.1")
     return QuadraticProblem("quadratic_1d", meta, np.array([[lam]]), np.array([b]))
 
 
 @register("x2", "f(x) = x² on R (Example 3.4): L = mu = 2, minimizer 0")
 def x2() -> QuadraticProblem:
-    """Example 3.4's f(x) = x² (spec §5.2), written as ½·2x²: L = μ = 2, x* = 0, f* = 0."""
+    """Example 3.4's f(x) = x², written as ½·2x²: L = μ = 2, x* = 0, f* = 0."""
     meta = quadratic_meta(np.array([[2.0]]), np.array([0.0]), {}, "paper Example 3.4 (spec §5.2)")
     return QuadraticProblem("x2", meta, np.array([[2.0]]), np.array([0.0]))
 

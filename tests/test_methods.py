@@ -187,4 +187,4 @@ def test_bad_method_specs(spec, message):
 def test_every_method_documents_its_algorithm_number():
     for row in methods.describe_methods():
         cls = methods.REGISTRY[row["name"]].cls
-        assert cls.__doc__ and ("Alg" in cls.__doc__ or "spec §2.1" in cls.__doc__), row["name"]
+        assert cls.__doc__ and ("Alg" in cls.__doc__ or "Section 2" in cls.__doc__), row["name"]
