@@ -105,7 +105,7 @@ def quadratic_1d(lam: float, b: float) -> QuadraticProblem:
 @register("x2", "f(x) = x² on R (Example 3.4): L = mu = 2, minimizer 0")
 def x2() -> QuadraticProblem:
     """Example 3.4's f(x) = x², written as ½·2x²: L = μ = 2, x* = 0, f* = 0."""
-    meta = quadratic_meta(np.array([[2.0]]), np.array([0.0]), {}, "paper Example 3.4 (spec §5.2)")
+    meta = quadratic_meta(np.array([[2.0]]), np.array([0.0]), {}, "paper Example 3.4")
     return QuadraticProblem("x2", meta, np.array([[2.0]]), np.array([0.0]))
 
 
@@ -133,7 +133,7 @@ class Example31Problem(QuadraticProblem):
     """A strongly convex quadratic with admissible SAM parameters of the paper's Example 3.1."""
 
     def example31_parameters(self) -> dict:
-        """Parameters satisfying conditions (13) and the proof's caveat (spec §5.1).
+        """Parameters satisfying conditions (13) and the caveat of its proof.
 
         Returns dict with ``t`` (stepsize), ``rho`` (radius), ``x1`` (start), ``x_star``,
         ``t_interval`` (the open interval of (13) intersected with (0, 2/(λmin+λmax)]) and
@@ -150,7 +150,7 @@ class Example31Problem(QuadraticProblem):
               Param("t", None, low=0.0, low_open=True), Param("offset", 0.5, low=0.0, high=1.0, low_open=True),
               SEED))
 def example31(n: int, lam_min: float, lam_max: float, rho: float, t, offset: float, seed: int) -> Example31Problem:
-    """Example 3.1 (spec §5.1): f = ½xᵀAx − bᵀx, SAM (14) with constant t, ρ stays away from x*.
+    """Example 3.1: f = ½xᵀAx − bᵀx, SAM (14) with constant t, ρ stays away from x*.
 
     Conditions (13): t ∈ (1/λmin − 1/(λmax+λmin), 1/λmin), ρ > 0, 0 < ‖x¹ − x*‖ < tρλmin/(1 − tλmin).
     Caveat [derived]: the proof bounds ‖I − tA‖ by 1 − tλmin, which needs t ≤ 2/(λmin+λmax); both hold
