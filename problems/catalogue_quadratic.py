@@ -161,7 +161,7 @@ def example31(n: int, lam_min: float, lam_max: float, rho: float, t, offset: flo
     if n == 1:
         lam_max = lam_min
     if not lam_min <= lam_max < 2 * lam_min:
-        raise SpecError(f"problem 'example31' needs lam_min <= lam_max < 2*lam_min (proof caveat, spec §5.1), "
+        raise SpecError(f"problem 'example31' needs lam_min <= lam_max < 2*lam_min (proof caveat), "
                         f"got lam_min={lam_min}, lam_max={lam_max}")
     low = 1 / lam_min - 1 / (lam_max + lam_min)
     high = min(1 / lam_min, 2 / (lam_min + lam_max))
@@ -177,7 +177,7 @@ def example31(n: int, lam_min: float, lam_max: float, rho: float, t, offset: flo
     direction = rng.standard_normal(n)
     direction /= np.linalg.norm(direction)
     params = {"n": n, "lam_min": lam_min, "lam_max": lam_max, "rho": rho, "t": t, "offset": offset, "seed": seed}
-    meta = quadratic_meta(A, b, params, "paper Example 3.1, conditions (13)-(16) (spec §5.1)",
+    meta = quadratic_meta(A, b, params, "paper Example 3.1, conditions (13)-(16)",
                           notes="example31_parameters() gives t, rho, x1 satisfying (13) and t <= 2/(lam_min+lam_max)")
     problem = Example31Problem("example31", meta, A, b)
     x_star = meta.minimizer.points[0]

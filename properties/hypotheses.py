@@ -1,7 +1,7 @@
 """The hypotheses of the paper's results as checkable predicates, each returning a :class:`Decision`.
 
 Khanh, Luong, Mordukhovich, Tran, "Fundamental Convergence Analysis of Sharpness-Aware Minimization"
-(NeurIPS 2024); numbers and wording follow ``shared/paper/spec.md`` §4–§5.
+(NeurIPS 2024); numbers and wording are the paper's own (Sections 3 and 4).
 
 A predicate reads a :class:`Setting` (the problem's metadata, the method and its parameters, the step
 and radius schedules, and optionally the initial point x¹) and answers True, False or None
@@ -342,7 +342,7 @@ def step_rule_12(s: Setting, constant: str = "descent") -> Decision:
     """(12): Σ t_k = ∞ and t_k ≤ (2 − 2ν − δ)/(L(1+ν)²) for large k, some δ > 0.
 
     The bound with some δ > 0 holds iff limsup t_k < (2 − 2ν)/(L(1+ν)²). Theorem 4.1 uses the descent
-    constant; Theorem 4.2 the Lipschitz constant (its proof uses C^{1,L}, spec §8).
+    constant; Theorem 4.2 the Lipschitz constant (its proof uses C^{1,L}).
     """
     L, how_L = descent_constant(s.meta) if constant == "descent" else lipschitz_constant(s.meta)
     nu, how_nu = _relative_error(s)

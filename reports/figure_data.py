@@ -13,17 +13,17 @@ draws and that is written, as JSON, beside each figure::
 Arrays are NumPy here and lists in the sidecar. Curves longer than 2·:data:`MAX_BUCKETS` points are
 min-max decimated (:func:`thin`): every bucket keeps its extreme values, so oscillations stay visible.
 
-Choices the paper leaves open (spec §8 items 3–4), all seeded with :data:`SEED`:
+Choices the paper leaves open, all seeded with :data:`SEED`:
 
 - **Figure 1** (Example 3.1): the catalogue's ``example31`` generator with n = 2, eigenvalues of A
   λmin = 1 and λmax = 1.5 (in a seeded orthogonal basis; b ~ N(0, I); seed 0), t = 0.7, ρ = 0.1 and
   the generator's x¹ = x* + 0.5·(tρλmin/(1 − tλmin))·u (u a seeded unit vector), 40 iterations (GD
   reaches round-off by k ≈ 13). Conditions (13): t ∈ (1/λmin − 1/(λmax+λmin), 1/λmin) = (0.6, 1) and
   0 < ‖x¹ − x*‖ ≈ 0.117 < tρλmin/(1 − tλmin) ≈ 0.233; the proof's caveat t ≤ 2/(λmin+λmax) = 0.8
-  (λmax < 2λmin, spec §5.1) holds too; all re-checked in :func:`example31_setup`. f* = −½ bᵀx* is
+  (λmax < 2λmin) holds too; all re-checked in :func:`example31_setup`. f* = −½ bᵀx* is
   exact; values of f − f* at or below the round-off level
   ε·max(1, |f*|) are drawn at that level (said in the caption).
-- **Figure 3** (Appendix E): C = 0.1 (the constant run's ρ, spec §6.3 [inferred]); the catalogue's
+- **Figure 3** (Appendix E): C = 0.1 (the constant run's ρ [inferred]); the catalogue's
   ``logsum`` with m = n, A iid N(0, 1), x^∞ ~ N(0, I), b = A x^∞, seed 0. f* = 0; f is drawn as is.
 - **Example 3.4**: ρ = 0.3, x¹ = 1, t_k = 0.5/(k+1), 20 000 iterations (the spec's check runs 2·10⁵;
   here x^k − ρ = (x¹ − ρ)/k = 0.7/k exactly, so 2·10⁴ steps already give x − ρ ≈ 3.5·10⁻⁵).
