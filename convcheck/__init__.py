@@ -7,6 +7,10 @@ and the reports and figures (``convcheck.reports``).
 """
 __version__ = "0.1.0"
 
+from ._source_layout import install_if_source_checkout as _install_if_source_checkout
+
+_install_if_source_checkout(__path__[0])
+
 from . import methods, schedules  # noqa: E402
 from .runner import run, sweep  # noqa: E402
 from .trace import Trace  # noqa: E402
