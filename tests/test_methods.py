@@ -1,4 +1,4 @@
-"""Each method's first steps against a hand computation of its formula (spec §2, variants.md)."""
+"""Each method's first steps against a hand computation of its formula (Section 2 and Appendix D of the paper, and each variant's own paper)."""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose

@@ -212,7 +212,7 @@ def kl_ratio(problem, base, direction, q, distances):
 
 
 def test_lojasiewicz_exponent_keeps_ratio_bounded(problem):
-    """|f − f*|^q/‖∇f‖ stays bounded as x approaches the minimizers (φ(t) = M t^{1−q}, spec §7), and a
+    """|f − f*|^q/‖∇f‖ stays bounded as x approaches the minimizers (φ(t) = M t^{1−q}, Definition 2.1, the Łojasiewicz form), and a
     smaller exponent (q − 0.2) makes it grow when the stated q exceeds ½ (so the check has teeth)."""
     meta = problem.meta
     q = meta.kl_exponent

@@ -13,7 +13,7 @@ from convcheck.problems import get
 
 @pytest.mark.parametrize("params", [{}, {"n": 1}, {"n": 5, "seed": 3, "rho": 0.3}, {"n": 3, "lam_max": 1.9}])
 def test_example31_sam_stays_away_while_gd_converges(params):
-    """Example 3.1 (spec §5.1): under (13) and t <= 2/(λmin+λmax), SAM (14) with constant t, ρ keeps
+    """Example 3.1: under (13) and t <= 2/(λmin+λmax), SAM (14) with constant t, ρ keeps
     tρλmin − (1 − tλmin)·bound <= ‖x^k − x*‖ < bound = tρλmin/(1 − tλmin) for every k (15)-(16), so it
     does not converge, while GD with the same t converges to x*."""
     problem = get("example31", **params)
