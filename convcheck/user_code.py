@@ -63,12 +63,18 @@ def build(spec: str, expected: type, what: str):
         return target
     if not callable(target):
         raise SpecError(f"{spec!r} names neither a {what} nor a callable that builds one")
+    return call_factory(target, params, spec, expected, what)
+
+
+def call_factory(factory, params: dict, spec: str, expected: type, what: str):
+    """``factory(**params)``, which must return an ``expected``; a one-line error names ``spec`` otherwise."""
+    name = getattr(factory, "__name__", "the factory")
     try:
-        made = target(**params)
+        made = factory(**params)
     except TypeError as exc:
-        raise SpecError(f"{spec!r}: calling {attribute} failed ({exc})") from None
+        raise SpecError(f"{spec!r}: calling {name} failed ({exc})") from None
     if not isinstance(made, expected):
-        raise InputError(f"{spec!r}: {attribute}(...) returned {type(made).__name__}, not a convcheck {what}")
+        raise InputError(f"{spec!r}: {name}(...) returned {type(made).__name__}, not a convcheck {what}")
     return made
 
 

@@ -63,19 +63,10 @@ def python_problem(spec: str, **params) -> Problem:
     """The problem built by ``py:package.module:factory[:key=value,...]`` (the user's own code)."""
     module_name, attribute, spec_params = user_code.parse_python_spec(spec)
     problem = user_code.build(spec, Problem, "problem") if not params else \
-        _call(user_code.load_object(module_name, attribute), {**spec_params, **params}, spec)
+        user_code.call_factory(user_code.load_object(module_name, attribute), {**spec_params, **params}, spec,
+                               Problem, "problem")
     if isinstance(problem, FunctionProblem) and not hasattr(problem, "expr") and "py" not in problem.meta.params:
         record(problem, f"{module_name}:{attribute}", {**spec_params, **params})
-    return problem
-
-
-def _call(factory, params: dict, spec: str) -> Problem:
-    try:
-        problem = factory(**params)
-    except TypeError as exc:
-        raise SpecError(f"{spec!r}: calling the factory failed ({exc})") from None
-    if not isinstance(problem, Problem):
-        raise SpecError(f"{spec!r} returned {type(problem).__name__}, not a convcheck problem")
     return problem
 
 
@@ -119,7 +110,7 @@ def _rebuild_python(target, params: dict, where: str) -> Problem:
         raise TraceFileError(
             f"{where} names the Python factory {target!r}, which is not marked @convcheck.problems.problem_factory; "
             "code named by a file is only called when so marked (mark it, or certify from Python)")
-    return _call(factory, params, f"py:{target}")
+    return user_code.call_factory(factory, params, f"py:{target}", Problem, "problem")
 
 
 def problem_from_trace(trace_or_path, path=None) -> Problem:
