@@ -8,7 +8,8 @@ from a file: certify those through the Python API.
 Before a rebuilt problem is used, the trace is checked against it: the problem's dimension must be the
 iterates' (checked before the problem is built, where the parameters name it), and f recomputed at a
 few kept iterates must equal the recorded f(x^k) within the round-off of the stored precision
-(:func:`check_iterates_match`), so a trace relabelled with another problem's name, or whose iterates
+(:func:`check_iterates_match`), and so must ‖∇f‖ and, between consecutive kept iterates, the step
+lengths; so a trace relabelled with another problem's name, or whose iterates
 were replaced, is refused instead of certified.
 """
 from __future__ import annotations
@@ -26,6 +27,9 @@ CHECKED_ITERATES = 6
 #: Round-off allowance, in units of the stored precision's machine epsilon: f recomputed from a
 #: rounded x differs from f(x) by about ‖∇f‖·‖x‖·eps, and the summation itself by about n·eps·|f|.
 ROUNDOFF_UNITS = 64
+#: Relative allowance for recomputed gradient norms and step lengths: engines differ in summation order
+#: and the recorded value may come from another backend, but a forged value is off by far more.
+GRADIENT_RELATIVE = 1e-6
 #: Exceptions a rebuild from (validated but untrusted) metadata may raise; each becomes one line.
 _REBUILD_ERRORS = (ConvcheckError, ValueError, TypeError, AttributeError, NameError, OverflowError,
                    ZeroDivisionError, RecursionError, ArithmeticError, KeyError, IndexError, NotImplementedError)
@@ -103,6 +107,68 @@ def check_iterates_match(trace: Trace, problem, path="trace") -> None:
             f"trace {quote(path)}: f recomputed at its iterate k = {int(trace.x_k[chosen[i]])} is "
             f"{recomputed[i]:.6g}, the file records {recorded[i]:.6g}; the iterates do not belong to problem "
             f"{quote(getattr(problem, 'key', '?'))} (relabelled, edited or corrupt)")
+    _check_gradient_norms(trace, problem, path, x, grad_norm, [int(trace.x_k[c]) for c in chosen], eps)
+    _check_step_lengths(trace, path, positions, common, eps)
+
+
+def _check_gradient_norms(trace, problem, path, x, recorded, iterations, eps) -> None:
+    """Refuse a trace whose recorded ‖∇f(x^k)‖ is not the gradient norm at its kept iterates.
+
+    The allowance is GRADIENT_RELATIVE·(‖g‖ + ‖g recomputed‖) + (ROUNDOFF_UNITS + n)·eps·(1 + L̂‖x‖),
+    L̂ the stated L or a finite-difference curvature at x (the cancellation error of a gradient computed
+    at a large x); a forged decay (a constant-ρ run's ‖∇f‖ replaced by one that falls) is off by orders.
+    """
+    with np.errstate(all="ignore"):
+        gradient = np.asarray(problem.grad(x), dtype=np.float64).reshape(x.shape)
+        norms = np.linalg.norm(gradient, axis=-1)
+        curvature = _curvature(problem, x, gradient)
+    size = np.linalg.norm(x, axis=-1)
+    allowance = GRADIENT_RELATIVE * (np.abs(recorded) + norms) + (ROUNDOFF_UNITS + trace.dim) * eps * (
+        1 + curvature * size)
+    finite = np.isfinite(recorded) & np.isfinite(norms)
+    wrong = finite & ~(np.abs(norms - recorded) <= allowance)
+    if np.any(wrong):
+        i = int(np.argmax(wrong))
+        raise TraceFileError(
+            f"trace {quote(path)}: ‖∇f‖ recomputed at its iterate k = {iterations[i]} is {norms[i]:.6g}, the "
+            f"file records {recorded[i]:.6g}; its gradient norms do not belong to its iterates (edited or corrupt)")
+
+
+def _curvature(problem, x, gradient):
+    """A scale for ∇f's change per unit of x at each point: the stated L, else a difference quotient."""
+    stated = getattr(getattr(problem, "meta", None), "L", None)
+    if isinstance(stated, (int, float)) and np.isfinite(stated) and stated > 0:
+        return np.full(len(x), float(stated))
+    direction = np.random.default_rng(0).standard_normal(x.shape)
+    direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
+    h = 1e-6 * (1 + np.linalg.norm(x, axis=-1, keepdims=True))
+    moved = np.asarray(problem.grad(x + h * direction), dtype=np.float64).reshape(x.shape)
+    quotient = np.linalg.norm(moved - gradient, axis=-1) / h[:, 0]
+    return np.nan_to_num(quotient, nan=0.0, posinf=0.0)
+
+
+def _check_step_lengths(trace, path, positions, common, eps) -> None:
+    """Refuse a trace whose recorded ‖x^{k+1} − x^k‖ disagrees with consecutive kept iterates."""
+    if trace.step_norm is None or len(common) < 2:
+        return
+    kept = np.asarray(trace.x_k)[common]
+    consecutive = np.flatnonzero(np.diff(kept) == 1)[-CHECKED_ITERATES:]
+    if not len(consecutive):
+        return
+    first, second = common[consecutive], common[consecutive + 1]
+    x_first = np.asarray(trace.x[first], dtype=np.float64)
+    x_second = np.asarray(trace.x[second], dtype=np.float64)
+    lengths = np.linalg.norm(x_second - x_first, axis=-1)
+    recorded = np.asarray(trace.step_norm[positions[first]], dtype=np.float64)
+    allowance = GRADIENT_RELATIVE * (lengths + np.abs(recorded)) + (ROUNDOFF_UNITS + trace.dim) * eps * (
+        np.linalg.norm(x_first, axis=-1) + np.linalg.norm(x_second, axis=-1))
+    finite = np.isfinite(recorded) & np.isfinite(lengths)
+    wrong = finite & ~(np.abs(lengths - recorded) <= allowance)
+    if np.any(wrong):
+        i = int(np.argmax(wrong))
+        raise TraceFileError(
+            f"trace {quote(path)}: ‖x^(k+1) − x^k‖ at k = {int(kept[consecutive[i]])} is {lengths[i]:.6g} from its "
+            f"iterates, the file records {recorded[i]:.6g} (edited or corrupt)")
 
 
 def certify_trace_file(path, **options):

@@ -51,6 +51,24 @@ def test_relabelled_or_replaced_iterates_are_refused_even_with_a_valid_digest(tm
     certify_refuses(capsys, write_raw(tmp_path / "constant.npz", constant, meta), "do not belong to problem")
 
 
+@pytest.mark.parametrize("scale", [1e-6, 1.0, 1e6])
+def test_forged_gradient_norms_and_step_lengths_are_refused_even_with_a_valid_digest(tmp_path, capsys, scale):
+    """A run's ‖∇f‖ replaced by a decaying sequence (recomputed digest) flipped P1–P4 to "holds"; the
+    gradient norms at the kept iterates, and the step lengths between consecutive ones, are recomputed."""
+    arrays, meta = read_raw(good_trace_file(tmp_path))
+    k = np.asarray(arrays["k"], dtype=float)
+    decaying = dict(arrays, grad_norm=np.asarray(arrays["grad_norm"]) * scale / k)
+    certify_refuses(capsys, write_raw(tmp_path / "grad.npz", decaying, meta), "gradient norms do not belong")
+    steps = np.asarray(arrays["step_norm"]).copy()
+    steps[np.isfinite(steps)] *= 1.01  # 1% off: far beyond engine round-off
+    certify_refuses(capsys, write_raw(tmp_path / "steps.npz", dict(arrays, step_norm=steps), meta), "edited or corrupt")
+
+
+def test_an_honest_trace_passes_the_recomputation(tmp_path, capsys):
+    assert main(["certify", str(good_trace_file(tmp_path))]) == 0
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.parametrize("field,value,fragment", [
     ("record_every", -3, "record_every"), ("tail_start", 10 ** 6, "tail_start"), ("tail_start", "0", "tail_start"),
     ("iters", 1e12, "iters"), ("seed", -1, "seed"), ("x0", "1,2,3", "x0"), ("x0", [1, 2], "x0"),
