@@ -136,13 +136,29 @@ def check_expression_size(expr: sp.Expr, what: str = "expression") -> None:
                                   "write it in factored form (for example (x + y + 1)**200, not its expansion)")
 
 
+def _symbol_summary(symbols) -> str:
+    """The accepted symbols for a message: indexed families x0, x1, ... shortened to their range."""
+    import re
+
+    names = sorted(symbols, key=lambda name: (re.sub(r"\d+$", "", name), int(re.sub(r"^\D+", "", name) or -1)))
+    plain = [name for name in names if not re.search(r"\d$", name)]
+    indexed: dict[str, list[int]] = {}
+    for name in names:
+        match = re.fullmatch(r"(\D+)(\d+)", name)
+        if match:
+            indexed.setdefault(match.group(1), []).append(int(match.group(2)))
+    families = [f"{stem}{min(ix)} … {stem}{max(ix)}" if len(ix) > 2 else ", ".join(f"{stem}{i}" for i in ix)
+                for stem, ix in indexed.items()]
+    return ", ".join(plain + families) or "none"
+
+
 class _Builder:
     def __init__(self, source: str, symbols: Mapping[str, sp.Symbol]):
         self.source = source
         self.symbols = dict(symbols)
 
     def refuse(self, what: str) -> ExpressionError:
-        allowed = ", ".join(sorted(self.symbols)) or "none"
+        allowed = _symbol_summary(self.symbols)
         return ExpressionError(
             f"{what} is not allowed in expression {self.source!r}; accepted: numbers, the symbols "
             f"{allowed}, + - * / ** ^, and the functions {', '.join(sorted(FUNCTIONS))}")

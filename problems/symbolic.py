@@ -156,9 +156,18 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
         extra = sorted(s.name for s in expression.free_symbols - set(symbols))
         raise ExpressionError(f"expression uses {', '.join(extra)}, not among the variables {[s.name for s in symbols]}")
     gradient_exprs = [sp.diff(expression, v) for v in symbols]
+    undifferentiated = sorted({str(d.expr.func) for g in gradient_exprs for d in g.atoms(sp.Derivative)})
+    if undifferentiated:
+        raise ExpressionError(
+            f"expression {str(expression)!r}: SymPy cannot write the derivative of {', '.join(undifferentiated)}; "
+            "the paper's methods need a differentiable f (floor and ceiling are piecewise constant)")
     hessian_exprs = [sp.diff(g, v) for g in gradient_exprs for v in symbols]
-    f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
-    grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
+    try:
+        f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
+        grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
+    except (NotImplementedError, TypeError, ValueError) as exc:  # a function NumPy code cannot express
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ExpressionError(f"expression {str(expression)!r} cannot be compiled to NumPy code ({first})") from None
     hess = _hessian_function(hessian_exprs, symbols)
     estimates = _estimate_meta(n, f, grad, hess, hessian_exprs, region, samples, seed)
     params = {"expr": str(expression), "variables": [s.name for s in symbols], "box": _box_param(box)}
