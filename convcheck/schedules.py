@@ -252,10 +252,19 @@ def describe_schedules() -> list[dict[str, str]]:
     return rows
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
 def from_spec(spec) -> Schedule:
     """A schedule from a spec string (``"power:c=0.1,p=1"``, ``"constant:0.1"``, ``"expr:0.1/k"``).
 
-    A :class:`Schedule` passes through unchanged and a plain number means ``constant(number)``. Keys are
+    A :class:`Schedule` passes through unchanged and a plain number, or a string that is one (``"0.1"``,
+    ``--step 0.1``), means ``constant(number)``. Keys are
     matched case-insensitively; a bare value goes to the first parameter of a schedule with at most one
     required parameter.
     """
@@ -263,6 +272,8 @@ def from_spec(spec) -> Schedule:
         return spec
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         return constant(spec)
+    if isinstance(spec, str) and _is_number(spec):
+        return constant(float(spec))
     name, given = parse_spec(spec, kind="schedule")
     if name not in SCHEDULES:
         raise errors.unknown_name("schedule", name, SCHEDULES)

@@ -307,6 +307,10 @@ def test_schedule_object_and_number_pass_through():
     schedule = schedules.diminish1()
     assert schedules.from_spec(schedule) is schedule
     assert schedules.from_spec(0.05) == schedules.constant(0.05)
+    assert schedules.from_spec("0.05") == schedules.from_spec(" 5e-2 ") == schedules.constant(0.05)
+    for bad in ("nan", "-0.1", "inf"):
+        with pytest.raises(SpecError):
+            schedules.from_spec(bad)
 
 
 def test_registry_and_listing():
