@@ -50,10 +50,11 @@ from typing import Any
 
 import numpy as np
 
-from convcheck.errors import InputError, unknown_name
+from convcheck.errors import InputError
 
 from . import decide
 from .accumulation import Iterates
+from .certify_options import resolved_problem, validated_options
 from .rates import EPS
 from .verdict import Certificate
 
@@ -90,22 +91,18 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
     ----------
     trace_or_iterates : :class:`~convcheck.trace.Trace`, or an array of shape (K, n) holding the
         consecutive iterates x¹, …, x^K of any sequence.
-    problem : the :class:`~convcheck.problems.base.Problem` (f and ∇f are evaluated through it; its
-        metadata is not used to decide).
-    **options : thresholds, see :data:`DEFAULT_OPTIONS` (documented in the module docstring).
+    problem : the :class:`~convcheck.problems.base.Problem`, or a catalogue spec string (f and ∇f are
+        evaluated through it; its metadata is not used to decide).
+    **options : thresholds, see :data:`DEFAULT_OPTIONS` (documented in the module docstring); each is
+        checked against its default's kind (:mod:`.certify_options`).
 
     Returns
     -------
     Certificate
         ``cert["P3"].status`` in {"holds", "fails", "inconclusive"}, ``.reason``, ``.evidence``, ``.rate``.
     """
-    opts = dict(DEFAULT_OPTIONS)
-    for key, value in options.items():
-        if key not in DEFAULT_OPTIONS:
-            raise unknown_name("certify option", key, DEFAULT_OPTIONS)
-        opts[key] = value
-    if opts["on_inconsistency"] not in ("raise", "record"):
-        raise InputError(f"on_inconsistency={opts['on_inconsistency']!r}; accepted: 'raise', 'record'")
+    opts = validated_options(DEFAULT_OPTIONS, options)
+    problem = resolved_problem(problem)
     arrays = (trace_or_iterates.x, trace_or_iterates.f, trace_or_iterates.grad_norm) \
         if _is_trace(trace_or_iterates) else (trace_or_iterates,)
     if any(np.iscomplexobj(values) for values in arrays):  # float conversion would drop the imaginary part

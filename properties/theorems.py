@@ -187,7 +187,7 @@ def applicable(problem, method, step, radius=None, x0=None, *, include_all: bool
     cache: dict = {}
     out = []
     for result in chosen:
-        # cheap filter: a result for other methods is not applicable (still decided with include_all)
+        # a result that does not apply is listed only with include_all
         decided = decide_result(result, setting, cache)
         if include_all or decided.applies is not False:
             out.append(decided)
