@@ -8,7 +8,10 @@ which are thinned to at most ``max_records`` per run (``record_every`` = ⌈(ite
 
 Stops, checked once per chunk of steps (no host synchronisation inside a chunk):
 - "stationary": a normalized method met ∇f(x^k) = 0 exactly (the paper's finite termination);
-- "diverged": f(x^k), ∇f(x^k) or x^k non-finite, or ‖x^k‖ > ``bound``;
+- "diverged": f(x^k), ∇f(x^k) or x^k non-finite, an infinite step, or ‖x^k‖ > ``bound``;
+- "undefined_step": f(x^k) and ∇f(x^k) are finite but the step from x^k is NaN: the method's formula
+  is undefined there, e.g. a normalized direction d^k/‖d^k‖ with d^k = 0 while ∇f(x^k) ≠ 0
+  (Algorithm 1a requires d^k ≠ 0), or a gradient that is undefined at the perturbed point;
 the run is removed from the batch at that iteration and the others continue. Runs are deterministic:
 random draws come from one ``numpy.random.default_rng(seed)`` per run, drawn on the host.
 """
@@ -28,7 +31,7 @@ from . import compiled
 from . import methods as methods_module
 from . import schedules as schedules_module
 from .backend import get_backend
-from .errors import ConvcheckError, InputError, SpecError
+from .errors import ConvcheckError, InputError, RunFailedError, SpecError
 from .limits import MAX_ITERS
 from .trace import Trace
 from .versions import library_versions
@@ -192,9 +195,11 @@ def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
     """Run many configurations; those sharing a problem instance, method and length run batched.
 
     Each item of ``configs`` is a dict of :func:`run`'s keywords (or a :class:`RunConfig`). Returns
-    one Trace per config, in order. A config that fails validation, or whose batch raises, gets a
-    Trace with status "failed" and the error as its reason (``on_error="raise"`` re-raises instead);
-    the other configurations' results are kept.
+    one Trace per config, in order. A config that fails validation, or whose run raises (any
+    exception, the user's own f, gradient or method included), gets a Trace with status "failed" and
+    a one-line reason (``on_error="raise"`` raises a :class:`~convcheck.errors.ConvcheckError`
+    instead); the other configurations' results are kept: when a batched group raises, its members
+    are rerun one by one so that only the culprit is recorded as failed.
     """
     prepared: list = []
     for item in configs:
@@ -225,7 +230,7 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
     for indices in groups.values():
         batch = [configs[i] for i in indices]
         try:
-            traces = run_group(batch, backend, bar)
+            traces = _guarded(run_group, batch, backend, bar)
         except ConvcheckError as exc:
             if on_error == "raise":
                 raise
@@ -321,9 +326,20 @@ def _blas_threads(limit):
     return threadpool_limits(limits=limit, user_api="blas")
 
 
+def _guarded(function, *args):
+    """``function(*args)``, with any exception that is not a ConvcheckError (the user's own code
+    raising, typically) turned into a one-line :class:`RunFailedError` chained to the original."""
+    try:
+        return function(*args)
+    except ConvcheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- user code may raise anything; recorded, never lost
+        raise RunFailedError.wrap(exc) from exc
+
+
 def _run_alone(config: RunConfig, backend) -> Trace:
     try:
-        return run_group([config], backend)[0]
+        return _guarded(run_group, [config], backend)[0]
     except ConvcheckError as exc:
         return failed_trace(config, exc)
 

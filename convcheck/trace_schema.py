@@ -217,7 +217,7 @@ def check_arrays(arrays: dict, meta: dict, path) -> None:
         raise refuse(path, "its tail window does not hold consecutive iterations (corrupt)")
     if np.any(np.diff(k) > meta["record_every"]):
         raise refuse(path, f"records scalars further apart than record_every = {meta['record_every']}")
-    if status in ("completed", "stationary"):
+    if status in ("completed", "stationary", "undefined_step"):
         for name in ("f", "grad_norm"):
             if not np.all(np.isfinite(arrays[name])):
                 raise refuse(path, f"status {status!r} but {name!r} holds non-finite values (corrupt or forged)")

@@ -34,7 +34,10 @@ Method (quoted in the README)
    P5: the iterates converge and their limit is stationary (holds); they do not converge, or converge
    to a non-stationary point (fails).
    A "stationary" trace (exact zero gradient, finite termination) satisfies all five trivially. A
-   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part.
+   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part. An
+   "undefined_step" trace (the method's step is NaN at finite f and ∇f, e.g. d^k = 0 with ∇f ≠ 0 in
+   Algorithm 1a) is inconclusive on all five: the method cannot be continued, so nothing is known of
+   its limit.
 6. **Implications** P5 ⇒ P3 ⇒ P2, P5 ⇒ P4, P3 ⇒ P1, P2 ⇒ P1 (bounded) are propagated
    (:func:`.verdict.enforce_implications`); a contradiction raises :class:`InconsistentVerdicts`
    (``on_inconsistency="record"`` keeps it in ``cert.consistency`` instead).
@@ -46,6 +49,7 @@ Every inconclusive verdict says how much longer a run would decide it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -56,7 +60,7 @@ from . import decide
 from .accumulation import Iterates
 from .certify_options import resolved_problem, validated_options
 from .rates import EPS
-from .verdict import Certificate
+from .verdict import Certificate, Verdict
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "min_iterates": 16,       # shorter runs are inconclusive on every property
@@ -109,7 +113,25 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
         raise InputError("certify: complex iterates or values are refused; a run of a real method is real")
     run = _from_trace(trace_or_iterates, problem) if _is_trace(trace_or_iterates) \
         else _from_array(trace_or_iterates, problem, opts)
-    return decide.decide(run, problem, opts)
+    certificate = decide.decide(run, problem, opts)
+    if run["status"] == "undefined_step":
+        return _undefined_step(certificate, run)
+    return certificate
+
+
+def _undefined_step(certificate: Certificate, run: dict) -> Certificate:
+    """A run that stopped because its method's step is undefined (status "undefined_step": a NaN step
+    at finite f and ∇f, e.g. d^k = 0 with ∇f(x^k) ≠ 0 in Algorithm 1a) says nothing about the limit
+    behaviour of the method: every property is inconclusive, with that reason; what the finite part
+    showed stays in each verdict's evidence (``"before_the_stop"``)."""
+    where = f"from x^{run['status_k'] - 1} " if run.get("status_k") else ""
+    reason = (f"the method's step {where}is undefined (status undefined_step, e.g. d^k = 0 while ∇f ≠ 0), "
+              "so the run has no continuation on which a limit property could be decided")
+    verdicts = {key: Verdict("inconclusive", reason,
+                             {**verdict.evidence, "before_the_stop": {"status": verdict.status,
+                                                                      "reason": verdict.reason}})
+                for key, verdict in certificate.verdicts.items()}
+    return replace(certificate, verdicts=verdicts)
 
 
 def _is_trace(obj) -> bool:
