@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .errors import ConvcheckError, InputError
+from .safe_text import escape
 
 EXIT_USAGE = 2
 
@@ -169,9 +170,16 @@ def cmd_run(args) -> int:
             if not args.quiet:
                 print(f"{digest}  {trace.status:<10} {config.problem.key}  {config.method.spec}  "
                       f"step={config.step.spec}  f={_last(trace.f)}  |grad|={_last(trace.grad_norm)}")
+            if trace.status == "failed":
+                print(f"convcheck: {digest} failed: {escape(trace.status_reason)}", file=sys.stderr)
         store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
     if not pending:
         store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
+    failed = sum(entry.get("status") == "failed" for entry in entries.values())
+    if failed:  # every result is kept; the exit status says that some configurations could not run
+        print(f"convcheck: {failed} of {len(entries)} configuration(s) failed (recorded in "
+              f"{escape(str(out / 'index.json'))})", file=sys.stderr)
+        return 1
     return 0
 
 

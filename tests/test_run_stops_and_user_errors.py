@@ -145,3 +145,31 @@ def test_group_mates_of_a_raising_run_are_rerun_alone():
     assert [t.status for t in traces] == ["completed", "failed", "completed"]
     assert "OverflowError" in traces[1].status_reason
     np.testing.assert_array_equal(traces[0].x, run(**configs[0]).x)
+
+
+def test_the_command_line_keeps_the_other_results_and_exits_1(tmp_path, monkeypatch, capsys):
+    """``convcheck run`` with a ``py:`` problem whose gradient raises: one line naming the exception,
+    the catalogue configuration next to it completed and saved, exit status 1 (not a traceback, not 0)."""
+    from convcheck.cli import main
+    from convcheck.store import read_index
+
+    module = tmp_path / "raising_problem_module.py"
+    module.write_text("import numpy as np\n"
+                      "from convcheck.problems import from_functions\n"
+                      "def make():\n"
+                      "    state = {'calls': 0}\n"
+                      "    def grad(X):\n"
+                      "        state['calls'] += 1\n"
+                      "        if state['calls'] > 20:\n"
+                      "            raise IndexError('tuple index out of range')\n"
+                      "        return np.array(X, float)\n"
+                      "    return from_functions(lambda X: 0.5 * np.sum(X ** 2, axis=-1), grad, 2, name='raising')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    code = main(["run", "--problem", "py:raising_problem_module:make", "--problem", "x2", "--method", "gd",
+                 "--step", "0.1", "--iters", "100", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "IndexError: tuple index out of range" in err and "Traceback" not in err
+    statuses = sorted(entry["status"] for entry in read_index(out))
+    assert statuses == ["completed", "failed"] and len(list(out.glob("*.npz"))) == 2
