@@ -10,9 +10,10 @@ Rules, checked before any computing starts:
 - ``run --force`` removes only files convcheck wrote: those its ``index.json`` lists, and trace files
   whose name is the hash of the configuration they hold and whose content digest verifies
   (:func:`owned_run_files`); anything else in the folder is kept;
-- a report folder is replaced only when it carries convcheck's marker file (:data:`REPORT_MARKER`)
-  and replacing it was asked for (``--force``, or the default folder of ``convcheck report``), or when
-  it is empty; a folder holding any other file is refused even with ``--force``;
+- a report folder is replaced only when it is empty, or when it carries convcheck's marker file
+  (:data:`REPORT_MARKER`), every file in it (``figures/`` included) is one the marker's manifest lists,
+  and replacing it was asked for (``--force``, or the default folder of ``convcheck report``); a folder
+  holding any other file, or no marker, is refused even with ``--force``;
 - ``index.json`` is updated under an exclusive lock (:func:`folder_lock`, ``fcntl.flock`` on a lock
   file), merging the entries on disk with the new ones, so concurrent writers lose no entry;
 - temporary files (``.<name>.<pid>.<random>.tmp``) and partial report folders
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import re
 import shutil
@@ -191,15 +193,37 @@ def prepare_report_folder(out, inputs=(), force: bool = False, replace_own: bool
     clean_stale_partials(out)
     names = {p.name for p in out.iterdir()} - {LOCK_NAME} if out.is_dir() else set()
     if names:
-        foreign = sorted(names - REPORT_NAMES)
+        foreign = sorted(names - REPORT_NAMES) or _not_in_manifest(out)
         if foreign:
             shown = ", ".join(quote(n) for n in foreign[:3]) + (" …" if len(foreign) > 3 else "")
             raise OutputExistsError(f"output folder {quote(out)} holds files convcheck did not write ({shown}); "
                                     "it is never replaced: choose another --out")
-        if not (force or (replace_own and (out / REPORT_MARKER).is_file())):
+        if not (force or replace_own):
             raise OutputExistsError(f"output folder {quote(out)} is not empty; pass --force to replace it")
     check_writable(out.parent if not out.exists() else out)
     return out
+
+
+def _not_in_manifest(out: Path) -> list:
+    """Files under a non-empty report folder that its marker's manifest does not list (all of them
+    when there is no marker, or a marker without a readable manifest): only a folder whose every file
+    convcheck wrote may be replaced, so a user's plot added to figures/ is never deleted."""
+    marker = out / REPORT_MARKER
+    listed = None
+    if marker.is_file() and not marker.is_symlink():
+        try:
+            content = json.loads(marker.read_text(encoding="utf-8")) if marker.stat().st_size < 2 ** 20 else None
+            files = content.get("files") if isinstance(content, dict) else None
+            if isinstance(files, list) and all(isinstance(f, str) for f in files):
+                listed = set(files)
+        except (OSError, ValueError):
+            listed = None
+    present = [path.relative_to(out).as_posix() for path in sorted(out.rglob("*"))
+               if not path.is_dir() or path.is_symlink()]
+    present = [name for name in present if name not in (REPORT_MARKER, LOCK_NAME)]
+    if listed is None:
+        return present or ([REPORT_MARKER] if not marker.is_file() else [])
+    return [name for name in present if name not in listed]
 
 
 def make_staging(out: Path) -> Path:
@@ -236,8 +260,22 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+def write_manifest(staging: Path) -> None:
+    """The marker of a finished report folder: a note and the list of every file convcheck wrote in
+    it, which is what a later run may replace (:func:`_not_in_manifest`)."""
+    files = sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*")
+                   if path.is_file() and path.name != REPORT_MARKER)
+    (staging / REPORT_MARKER).write_text(json.dumps(
+        {"note": "written by convcheck report; this folder may be replaced by it, and only while it "
+                 "holds nothing but these files", "files": files}, indent=1) + "\n", encoding="utf-8")
+
+
 def install_folder(staging: Path, out: Path) -> None:
     """Put ``staging`` in place of ``out``: readers see the old folder or the new one, never neither."""
+    try:
+        write_manifest(staging)
+    except OSError as exc:
+        raise write_error(out, exc) from None
     kill_point("install")
     try:
         if out.exists() and _exchange(staging, out):

@@ -88,9 +88,10 @@ def test_the_default_report_folder_can_be_written_twice(tmp_path, monkeypatch, c
     assert (report / outdir.REPORT_MARKER).is_file() and (report / "index.html").is_file()
     assert oct(report.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    (report / outdir.REPORT_MARKER).unlink()
-    assert main(["report", str(runs), "--no-figures", "--quiet"]) == 2
-    one_line(capsys, "--force")
+    (report / outdir.REPORT_MARKER).unlink()  # without its marker the folder is not known to be convcheck's
+    for force in ([], ["--force"]):
+        assert main(["report", str(runs), "--no-figures", "--quiet", *force]) == 2
+        one_line(capsys, "did not write")
 
 
 def _umask():
@@ -278,3 +279,35 @@ def test_a_kill_between_the_two_renames_of_the_fallback_keeps_the_old_report(tmp
     assert (report / "results.json").read_bytes() == old and not aside[0].exists()
     assert main(argv) == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# ------------------------------------------------------------------ only what convcheck wrote is replaced
+@pytest.mark.parametrize("user_files", [
+    {"figures/my_plot.png": "precious"},                      # a user's file inside a report's own names
+    {"report.md": "my notes"},                                # a file named like the report's, no marker
+    {"figures/sub/deep.txt": "x", "index.html": "<p>mine"},
+])
+def test_force_never_replaces_a_folder_that_only_looks_like_a_report(tmp_path, capsys, user_files):
+    runs = tmp_path / "runs"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    out = tmp_path / "rep"
+    for name, text in user_files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    assert main(["report", str(runs), "--out", str(out), "--force", "--no-figures", "--quiet"]) == 2
+    one_line(capsys, "did not write")
+    for name, text in user_files.items():
+        assert (out / name).read_text() == text
+
+
+def test_a_file_added_to_a_convcheck_report_is_kept(tmp_path, capsys):
+    """A report folder convcheck wrote may be replaced; once the user adds a plot to its figures/, not."""
+    runs = tmp_path / "runs"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    out = tmp_path / "rep"
+    assert main(["report", str(runs), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(runs), "--out", str(out), "--force", "--quiet"]) == 0  # its own files only
+    (out / "figures" / "my_plot.png").write_text("precious")
+    assert main(["report", str(runs), "--out", str(out), "--force", "--quiet"]) == 2
+    one_line(capsys, "my_plot.png")
+    assert (out / "figures" / "my_plot.png").read_text() == "precious"
