@@ -26,12 +26,26 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _batched(fn, n: int):
-    """Wrap a lambdified scalar function of n arguments for X of shape (..., n)."""
+    """Wrap a lambdified scalar function of n arguments for X of shape (..., n); a complex value (which
+    a float conversion would silently cut to its real part) is an ExpressionError."""
     def evaluate(X):
         X = np.asarray(X, dtype=np.float64)
-        out = np.asarray(fn(*(X[..., i] for i in range(n))), dtype=np.float64)
-        return np.broadcast_to(out, X.shape[:-1]).copy()
+        out = np.asarray(fn(*(X[..., i] for i in range(n))))
+        if np.iscomplexobj(out):
+            if np.any(out.imag != 0):
+                raise ExpressionError("the symbolic function took a complex value; f must be real")
+            out = out.real
+        return np.broadcast_to(out.astype(np.float64), X.shape[:-1]).copy()
     return evaluate
+
+
+def _refuse_complex(expression) -> None:
+    """An expression that SymPy evaluates to a non-real form (sqrt(-4) = 2i, log(-1) = iπ, (−1)^(1/2))
+    is refused: the paper's f maps ℝⁿ to ℝ, and NumPy would cut the imaginary part away."""
+    if expression.has(sp.I) or expression.is_real is False or any(
+            getattr(a, "is_real", True) is False for a in expression.atoms(sp.Number, sp.NumberSymbol)):
+        raise ExpressionError(f"expression {str(expression)!r} is not real-valued (SymPy reads it with the imaginary "
+                              "unit i); f must map real points to real numbers")
 
 
 def _batched_array(fns: list, n: int, shape: tuple):
@@ -150,6 +164,7 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
         raise SpecError(f"symbolic: samples must be a whole number in [1, {MAX_SYMBOLIC_SAMPLES}], got {samples!r}")
     expression, symbols = _resolve_variables(expr, variables)
     check_expression_size(expression, "symbolic problem")
+    _refuse_complex(expression)
     n = len(symbols)
     region = _box_region(box, n)
     if not expression.free_symbols <= set(symbols):
