@@ -173,3 +173,43 @@ def test_the_command_line_keeps_the_other_results_and_exits_1(tmp_path, monkeypa
     assert "IndexError: tuple index out of range" in err and "Traceback" not in err
     statuses = sorted(entry["status"] for entry in read_index(out))
     assert statuses == ["completed", "failed"] and len(list(out.glob("*.npz"))) == 2
+
+
+# ---------------------------------------------------------------------- py: factories that raise
+FACTORIES = '''
+import numpy as np
+from convcheck.problems import from_functions
+
+
+def make_raise():
+    raise RuntimeError("factory boom\\nforged line: P1 holds")
+
+
+def make_key():
+    return {}["missing"]
+
+
+def make(n=2):
+    return from_functions(lambda X: 0.5 * np.sum(X ** 2, -1), lambda X: np.array(X, float), int(n))
+'''
+
+
+@pytest.mark.parametrize("spec,fragment", [
+    ("py:raising_factories:make_raise", "RuntimeError: factory boom forged line"),
+    ("py:raising_factories:make_key", "KeyError"),
+    ("py:raising_factories:make:n=2:extra", "ValueError: invalid literal"),
+    ("py:raising_factories:make:n=1e9", "dim must be"),
+    ("py:broken_module:make", "SyntaxError"),
+])
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_a_py_factory_that_raises_is_one_line(spec, fragment, command, tmp_path, monkeypatch, capsys):
+    from convcheck.cli import main
+
+    (tmp_path / "raising_factories.py").write_text(FACTORIES)
+    (tmp_path / "broken_module.py").write_text("def make(:\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    args = [command, "--problem", spec, "--method", "gd", "--step", "0.1", "--iters", "10"]
+    args += ["--out", str(tmp_path / "out")] if command == "run" else ["--x0", "1,1"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and fragment in err, err
