@@ -8,7 +8,8 @@ twice its length.
 
 Extension resumes from the last iterate for methods whose step depends only on x^k, k and the
 schedules (no state between steps, no random draws): steps K+1 … 2K are run from x^{K+1} with the
-schedules shifted by K, which is exactly the continuation of the run, and the two traces are joined.
+schedules shifted by K and the step number the method sees offset by K (run option ``k_offset``), which
+is exactly the continuation of the run, and the two traces are joined.
 A method that carries state between steps (VaSSO's d^{k−1}, F-SAM's m^{k−1}) or draws random vectors
 (RSAM, random errors) cannot be resumed from a trace, which records neither: such a run is restarted
 from x¹ with twice the steps, and the result says so.
@@ -273,7 +274,8 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
         for i in todo:
             if can_resume:
                 more.append(make_config(problem, method, traces[i].x_last, lengths[i], Shifted(step, lengths[i]),
-                                        None if radius is None else Shifted(radius, lengths[i]), seed, **run_options))
+                                        None if radius is None else Shifted(radius, lengths[i]), seed,
+                                        **{**run_options, "k_offset": lengths[i] + int(run_options.get("k_offset") or 0)}))
             else:
                 more.append(make_config(problem, method, configs[i].x0, 2 * lengths[i], step, radius, seed,
                                         **run_options))

@@ -46,6 +46,7 @@ class BatchEngine:
         self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
         self.tail = tail_length(budget_runs, dim, options.get("tail"), self.iters)
         self.bound = options.get("bound", DEFAULT_BOUND)
+        self.k_offset = int(options.get("k_offset") or 0)  # the method sees k + k_offset (resumed runs)
         self.kernel = compiled.kernel_for(self.problem, self.method, backend)
         chunk = min(compiled.CHUNK_STEPS if self.kernel else CHUNK_STEPS, max(1, self.tail // 4))
         if self.method.noise_dim:
@@ -111,7 +112,7 @@ class BatchEngine:
             ring[(k - 1) % tail, :batch] = X
             t = steps[j]
             D, state = method.direction_step(problem, X, G, gnorm, t, radii[j] if radii is not None else None,
-                                             state, [n[j] for n in noise] if noise else None, k)
+                                             state, [n[j] for n in noise] if noise else None, k + self.k_offset)
             if record:
                 rec_f[j] = F
             rec_g[j] = gnorm[:, 0]

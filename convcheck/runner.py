@@ -136,7 +136,7 @@ def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, se
         radius = None
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative whole number, got {seed!r}")
-    known = {"max_records", "record_every", "tail", "bound", "record"}
+    known = {"max_records", "record_every", "tail", "bound", "record", "k_offset"}
     unknown = set(options) - known
     if unknown:
         raise InputError(f"unknown run option(s) {', '.join(sorted(unknown))}; accepted: {', '.join(sorted(known))}")
@@ -144,6 +144,10 @@ def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, se
         value = options.get(name)
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
             raise InputError(f"{name} must be a positive whole number, got {value!r}")
+    k_offset = options.get("k_offset")
+    if k_offset is not None and (isinstance(k_offset, bool) or not isinstance(k_offset, (int, np.integer))
+                                 or not 0 <= k_offset <= MAX_ITERS):
+        raise InputError(f"k_offset must be a whole number in [0, {MAX_ITERS}], got {k_offset!r}")
     bound = options.get("bound")
     if bound is not None and not (isinstance(bound, (int, float)) and bound > 0):
         raise InputError(f"bound must be a positive number, got {bound!r}")
@@ -185,6 +189,9 @@ def run(problem, method, x0=None, iters=1000, step=None, radius=None, backend="n
     step, radius : schedules, numbers (constant) or spec strings ("power:c=0.1,p=1").
     backend : "numpy" or "cupy".  seed : seeds the run's random draws (RSAM, random errors).
     options : ``max_records``, ``record_every``, ``tail``, ``bound`` (see the module docstring),
+        ``k_offset`` (the method's ``direction_step`` sees step number k + k_offset: a run resumed
+        after K steps continues the numbering a k-dependent method uses; schedules are shifted
+        separately, see :class:`convcheck.check.Shifted`),
         ``record=False`` to skip per-step scalars (benchmarks).
     """
     config = make_config(problem, method, x0, iters, step, radius, seed, **options)
