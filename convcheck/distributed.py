@@ -53,27 +53,35 @@ def _distributed():
     return distributed
 
 
+def check(scheduler):
+    """Refuse, in one line, a scheduler that cannot be used (before any work); returns ``distributed``."""
+    distributed = _distributed()
+    if isinstance(scheduler, distributed.Client):
+        return distributed
+    if isinstance(scheduler, bool) or not isinstance(scheduler, (int, str)):
+        raise InputError(f"scheduler must be a dask.distributed.Client, an address like tcp://HOST:PORT or a "
+                         f"number of local workers, got {scheduler!r}")
+    if isinstance(scheduler, int) and scheduler < 1:
+        raise InputError(f"the number of local workers must be at least 1, got {scheduler}")
+    if isinstance(scheduler, str) and not _ADDRESS.match(scheduler):
+        raise InputError(f"scheduler address must look like tcp://HOST:PORT, got {scheduler!r}")
+    return distributed
+
+
 @contextlib.contextmanager
 def connect(scheduler):
     """A Client for ``scheduler``: the Client itself, one connected to an address, or one on a new
     LocalCluster of ``scheduler`` worker processes (closed on exit)."""
-    distributed = _distributed()
+    distributed = check(scheduler)
     if isinstance(scheduler, distributed.Client):
         yield scheduler
         return
-    if isinstance(scheduler, bool) or not isinstance(scheduler, (int, str)):
-        raise InputError(f"scheduler must be a dask.distributed.Client, an address like tcp://HOST:PORT or a "
-                         f"number of local workers, got {scheduler!r}")
     if isinstance(scheduler, int):
-        if scheduler < 1:
-            raise InputError(f"the number of local workers must be at least 1, got {scheduler}")
         with distributed.LocalCluster(n_workers=scheduler, processes=True, threads_per_worker=1,
                                       dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as client:
             yield client
         return
-    if not _ADDRESS.match(scheduler):
-        raise InputError(f"scheduler address must look like tcp://HOST:PORT, got {scheduler!r}")
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
@@ -84,14 +92,15 @@ def connect(scheduler):
 
 
 def sweep(configs, scheduler, backend="numpy", progress=False, on_error="record", batch: Optional[int] = None,
-          on_landed: Optional[Callable] = None, retries: int = DEFAULT_RETRIES) -> list:
+          on_landed: Optional[Callable] = None, retries: int = DEFAULT_RETRIES, keep: bool = True) -> list:
     """:func:`convcheck.sweep` on a Dask cluster: one Trace per config, in order, bitwise equal to the
     in-process sweep. ``on_landed(pairs)`` is called with [(index, Trace), ...] for each group as it
-    completes (and for invalid configurations first)."""
+    completes (and for invalid configurations first); with ``keep=False`` the client keeps no Trace after
+    that call (the list returned holds None), so its memory does not grow with the sweep."""
     backend_name = get_backend(backend).name
     prepared = prepare(configs, on_error)
     with connect(scheduler) as client:
-        return _Run(client, prepared, backend_name, progress, on_error, batch, on_landed, retries).run()
+        return _Run(client, prepared, backend_name, progress, on_error, batch, on_landed, retries, keep).run()
 
 
 def _run_task(problem, configs: list, group_size: int, threads: int, backend_name: str, alone: bool):
@@ -110,10 +119,10 @@ def _run_task(problem, configs: list, group_size: int, threads: int, backend_nam
 class _Run:
     """Client side of one distributed sweep: plan, submit, collect, land."""
 
-    def __init__(self, client, prepared, backend_name, progress, on_error, batch, on_landed, retries):
+    def __init__(self, client, prepared, backend_name, progress, on_error, batch, on_landed, retries, keep):
         self.client, self.prepared, self.backend_name = client, prepared, backend_name
         self.on_error, self.batch, self.on_landed, self.retries = on_error, batch, on_landed, retries
-        self.progress = progress
+        self.progress, self.keep = progress, keep
         self.results: list = [None] * len(prepared)
         self.problems: dict = {}   # id(problem) -> scattered future
         self.tasks: dict = {}      # future key -> (group id, indices)
@@ -212,7 +221,7 @@ class _Run:
 
     def _land(self, pairs):
         for index, trace in pairs:
-            self.results[index] = trace
+            self.results[index] = trace if self.keep else None
         if pairs and self.on_landed is not None:
             self.on_landed(pairs)
 
@@ -227,4 +236,4 @@ def _bar(total: int, progress):
     return tqdm(total=total, unit="task", desc="convcheck (dask)", leave=False)
 
 
-__all__ = ["sweep", "connect", "INSTALL_HINT"]
+__all__ = ["sweep", "connect", "check", "INSTALL_HINT"]
