@@ -19,9 +19,12 @@
   mid-sweep loses only the groups in flight (``--resume`` runs those).
 - Faults. A worker lost mid-task has its tasks rerun on the others by the scheduler (up to Dask's
   ``distributed.scheduler.allowed-failures``); an unexpected exception in a task is retried ``retries``
-  times. A ConvcheckError in a shard (for example an exception in user code) reruns the group's
-  configurations one by one, as in-process, so only the culprit is recorded "failed"; a task that still
-  fails records its configurations "failed" (``on_error="raise"`` raises instead) and the rest continue.
+  times. An exception in a shard (a ConvcheckError, or any exception of user code) reruns the group's
+  configurations one by one, as in-process, so only the culprit is recorded "failed" (error type and
+  message in its metadata); a task that still fails records its configurations "failed"; the rest
+  continue. With ``on_error="raise"`` the first such error is raised instead. (In-process, an exception
+  of user code that is not a ConvcheckError propagates; on a cluster it is recorded, so that one bad
+  configuration does not end a long sweep.)
 - Progress: a tqdm bar over completed tasks.
 """
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Callable, Optional
 
 from .backend import get_backend
 from .errors import ConvcheckError, InputError
-from .runner import RunConfig, _run_alone, failed_trace, prepare, run_shard, shard_plan
+from .runner import RunConfig, failed_trace, prepare, run_shard, shard_plan
 
 INSTALL_HINT = "pip install 'convcheck[dist]'"
 DEFAULT_RETRIES = 2
@@ -78,7 +81,7 @@ def connect(scheduler):
         return
     if isinstance(scheduler, int):
         with distributed.LocalCluster(n_workers=scheduler, processes=True, threads_per_worker=1,
-                                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                                      dashboard_address=":0", silence_logs=logging.ERROR) as cluster, \
                 distributed.Client(cluster) as client:
             yield client
         return
@@ -103,17 +106,26 @@ def sweep(configs, scheduler, backend="numpy", progress=False, on_error="record"
         return _Run(client, prepared, backend_name, progress, on_error, batch, on_landed, retries, keep).run()
 
 
+class TaskError(ConvcheckError):
+    """An exception of user code on a worker, carried back as its class name and message."""
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it is convcheck's (those pickle), else a TaskError naming it (user classes may not)."""
+    return exc if isinstance(exc, ConvcheckError) else TaskError(f"{type(exc).__name__}: {exc}")
+
+
 def _run_task(problem, configs: list, group_size: int, threads: int, backend_name: str, alone: bool):
-    """On a worker: one shard (``alone``: one configuration, its errors recorded). Returns ("ok", traces)
-    or ("error", the ConvcheckError the shard raised)."""
+    """On a worker: one shard (``alone``: one configuration, its error recorded in a failed Trace).
+    Returns ("ok", traces) or ("error", the exception the shard raised)."""
     backend = get_backend(backend_name)
     configs = [dataclasses.replace(c, problem=problem) for c in configs]
-    if alone:
-        return "ok", [_run_alone(configs[0], backend)]
     try:
         return "ok", run_shard(configs, group_size, threads, backend)
-    except ConvcheckError as exc:
-        return "error", exc
+    except Exception as exc:  # noqa: BLE001 - user code may raise anything; recorded, never lost
+        if alone:
+            return "ok", [failed_trace(configs[0], _portable(exc))]
+        return "error", _portable(exc)
 
 
 class _Run:
