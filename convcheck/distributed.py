@@ -145,12 +145,14 @@ class _Run:
 
         invalid = [(i, failed_trace(None, c)) for i, c in enumerate(self.prepared) if isinstance(c, Exception)]
         self._land(invalid)
-        futures = [future for gid, indices in self._plan() for future in self._submit_group(gid, indices)]
+        plan = list(self._plan())
+        self._scatter([self.prepared[indices[0]].problem for _, indices in plan])
+        futures = [future for gid, indices in plan for future in self._submit_group(gid, indices)]
         bar = _bar(len(futures), self.progress)
-        pending = as_completed(futures)
+        pending = as_completed(futures, with_results=True, raise_errors=False)  # results fetched in batches
         try:
-            for future in pending:
-                for extra in self._collect(future):
+            for future, result in pending:
+                for extra in self._collect(future, result):
                     pending.add(extra)
                     if bar is not None:
                         bar.total += 1
@@ -176,16 +178,19 @@ class _Run:
                 yield gid, indices
                 gid += 1
 
-    def _problem(self, problem):
-        key = id(problem)
-        if key not in self.problems:
-            self.problems[key] = self.client.scatter(problem, broadcast=True, hash=False)
-        return self.problems[key]
+    def _scatter(self, problems):
+        """Every distinct problem instance to every worker, in one call (one round trip, not one per task)."""
+        distinct = {id(p): p for p in problems}
+        if distinct:
+            futures = self.client.scatter(list(distinct.values()), broadcast=True, hash=False)
+            self.problems = dict(zip(distinct, futures))
 
     def _submit(self, gid, indices, group_size, threads, alone):
         configs = [self.prepared[i] for i in indices]
         stripped = [dataclasses.replace(c, problem=None) for c in configs]
-        future = self.client.submit(_run_task, self._problem(configs[0].problem), stripped, group_size, threads,
+        # the group's first problem object: objects with one key are one instance (the key names it)
+        problem = self.problems[id(self.prepared[self.groups[gid]["indices"][0]].problem)]
+        future = self.client.submit(_run_task, problem, stripped, group_size, threads,
                                     self.backend_name, alone, retries=self.retries, pure=False,
                                     key=f"convcheck-shard-{uuid.uuid4().hex}")
         self.tasks[future.key] = (gid, indices)
@@ -197,18 +202,17 @@ class _Run:
         self.groups[gid] = {"indices": indices, "pending": len(bounds), "traces": {}, "failed": None}
         return [self._submit(gid, indices[a:b], len(batch), threads, False) for a, b in bounds]
 
-    def _collect(self, future) -> list:
+    def _collect(self, future, result) -> list:
         """Record a finished task; returns the tasks it calls for (a failed group's configurations alone)."""
         gid, indices = self.tasks.pop(future.key)
         group = self.groups[gid]
-        try:
-            status, payload = future.result()
-        except Exception as exc:  # noqa: BLE001 - a task lost or raising after its retries: recorded per config
+        future.release()
+        if isinstance(result, BaseException):  # a task lost or raising after its retries: recorded per config
             if self.on_error == "raise":
-                raise
-            status, payload = "lost", f"{type(exc).__name__}: {exc}"
-        finally:
-            future.release()
+                raise result
+            status, payload = "lost", f"{type(result).__name__}: {result}"
+        else:
+            status, payload = result
         group["pending"] -= 1
         if status == "ok":
             group["traces"].update(zip(indices, payload))
