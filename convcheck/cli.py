@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-records", type=_pos_int, default=None, help="cap on per-step scalar records per run")
     p.add_argument("--out", default="runs", help="output folder (default runs/)")
     _add_write_flags(p)
+    _add_scheduler_flags(p)
 
     p = sub.add_parser("certify", help="certify P1-P5 for saved runs")
     p.add_argument("runs", nargs="+", help="trace files (.npz) or folders of them")
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_nonneg_int, default=0, help="fuzzer campaign seed (default 0)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--quiet", action="store_true")
+    _add_scheduler_flags(p)
 
     p = sub.add_parser("report", help="write the HTML/Markdown/JSON report (default: the built-in study)")
     p.add_argument("runs", nargs="*", help="trace files or folders to report on instead of the default study")
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.add_argument("--experiments", action="store_true", help="add the Section 5 miniature (scikit-learn; "
                    "about 2.5 min of CPU, 35 s with --quick)")
+    _add_scheduler_flags(p)
 
     p = sub.add_parser("figures", help="regenerate the paper's figures")
     p.add_argument("--out", default="figures")
@@ -83,6 +86,23 @@ def _add_write_flags(p):
     p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
     p.add_argument("--resume", action="store_true", help="keep earlier results and run only what is missing")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+
+def _add_scheduler_flags(p):
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                       help="run the sweep on this Dask scheduler's workers (extra convcheck[dist])")
+    group.add_argument("--workers", type=_pos_int, default=None, metavar="N",
+                       help="run the sweep on a local Dask cluster of N worker processes (extra convcheck[dist])")
+
+
+def scheduler_of(args):
+    """What ``--scheduler`` / ``--workers`` ask for (None: in-process), checked before any work."""
+    scheduler = args.scheduler if args.scheduler is not None else args.workers
+    if scheduler is not None:
+        from .distributed import check
+        check(scheduler)  # a malformed address, or no extra installed (then: how to install it), in one line
+    return scheduler
 
 
 def _whole_number(minimum: int, what: str):
@@ -136,6 +156,7 @@ def cmd_run(args) -> int:
     from .runner import execute, make_config
 
     get_backend(args.backend)  # refuse an unavailable backend before any work
+    scheduler = scheduler_of(args)
     x0 = parse_vector(args.x0) if args.x0 is not None else None
     options = {"max_records": args.max_records} if args.max_records else {}
     configs = [make_config(problem, method, x0=x0, iters=args.iters, step=step, radius=radius, seed=seed,
@@ -156,10 +177,10 @@ def cmd_run(args) -> int:
     if not args.quiet:
         print(f"{len(configs)} configuration(s), {len(configs) - len(pending)} already done, "
               f"running {len(pending)}", file=sys.stderr)
-    for start in range(0, len(pending), args.batch):
-        batch = pending[start:start + args.batch]
-        traces = execute([c for _, c in batch], backend=args.backend, progress=not args.quiet, on_error="record")
-        for (digest, config), trace in zip(batch, traces):
+
+    def land(pairs):
+        """Save traces (atomic files named by configuration hash), then merge them into the index."""
+        for (digest, config), trace in pairs:
             trace.save(out / f"{digest}.npz")
             entries[digest] = {"hash": digest, "file": f"{digest}.npz", "status": trace.status,
                                "status_k": trace.status_k, "reason": trace.status_reason,
@@ -173,6 +194,17 @@ def cmd_run(args) -> int:
             if trace.status == "failed":
                 print(f"convcheck: {digest} failed: {escape(trace.status_reason)}", file=sys.stderr)
         store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
+
+    if scheduler is not None and pending:  # the same batches on Dask workers, landed as they complete
+        from . import distributed
+        distributed.sweep([c for _, c in pending], scheduler, backend=args.backend, progress=not args.quiet,
+                          batch=args.batch, keep=False,
+                          on_landed=lambda pairs: land([(pending[i], t) for i, t in pairs]))
+    elif pending:
+        for start in range(0, len(pending), args.batch):
+            batch = pending[start:start + args.batch]
+            land(list(zip(batch, execute([c for _, c in batch], backend=args.backend, progress=not args.quiet,
+                                         on_error="record"))))
     if not pending:
         store.write_index(out, sorted(entries.values(), key=lambda e: e["hash"]))
     failed = sum(entry.get("status") == "failed" for entry in entries.values())
@@ -226,7 +258,7 @@ def cmd_theorems(args) -> int:
         from convcheck.properties.fuzz import cli as fuzz_cli
         return fuzz_cli(args)
 
-    study = run_study(quick=args.quick, progress=not args.quiet)
+    study = run_study(quick=args.quick, progress=not args.quiet, scheduler=scheduler_of(args))
     if args.json:
         print(json.dumps(study.to_dict(), indent=1))
     else:
@@ -241,7 +273,7 @@ def cmd_report(args) -> int:
     from .outdir import DEFAULT_REPORT_DIR
     summary = make_report(args.out or DEFAULT_REPORT_DIR, traces=paths, quick=args.quick, figures=not args.no_figures,
                           force=args.force, progress=not args.quiet, replace_own=args.out is None,
-                          experiments=args.experiments)
+                          experiments=args.experiments, scheduler=scheduler_of(args))
     if not args.quiet:
         print(summary)
     return 0

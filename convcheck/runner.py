@@ -198,7 +198,7 @@ def run(problem, method, x0=None, iters=1000, step=None, radius=None, backend="n
     return execute([config], backend=backend, progress=progress)[0]
 
 
-def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
+def sweep(configs, backend="numpy", progress=False, on_error="record", scheduler=None) -> list:
     """Run many configurations; those sharing a problem instance, method and length run batched.
 
     Each item of ``configs`` is a dict of :func:`run`'s keywords (or a :class:`RunConfig`). Returns
@@ -206,8 +206,19 @@ def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
     exception, the user's own f, gradient or method included), gets a Trace with status "failed" and
     a one-line reason (``on_error="raise"`` raises a :class:`~convcheck.errors.ConvcheckError`
     instead); the other configurations' results are kept: when a batched group raises, its members
-    are rerun one by one so that only the culprit is recorded as failed.
+    are rerun one by one so that only the culprit is recorded as failed. ``scheduler`` (a
+    ``dask.distributed.Client``, an address "tcp://HOST:PORT" or a number of local worker processes)
+    runs the same batches on a Dask cluster, with bitwise the same results (see
+    :mod:`convcheck.distributed`; extra ``convcheck[dist]``).
     """
+    if scheduler is not None:
+        from . import distributed
+        return distributed.sweep(configs, scheduler, backend=backend, progress=progress, on_error=on_error)
+    return execute(prepare(configs, on_error), backend=backend, progress=progress, on_error=on_error)
+
+
+def prepare(configs, on_error="record") -> list:
+    """Validate sweep items into RunConfigs; with ``on_error="record"`` an invalid item becomes its error."""
     prepared: list = []
     for item in configs:
         try:
@@ -220,7 +231,7 @@ def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
             if on_error == "raise":
                 raise InputError(f"bad sweep configuration: {exc}") from None
             prepared.append(InputError(f"bad sweep configuration: {exc}"))
-    return execute(prepared, backend=backend, progress=progress, on_error=on_error)
+    return prepared
 
 
 def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
@@ -264,38 +275,46 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     (per-call dispatch holds the GIL), so the default is 1. Results do not depend on the sharding
     beyond BLAS round-off; repeated runs are bitwise identical.
     """
-    from .engine import BatchEngine
-
-    dim = batch[0].problem.dim
-    if compiled.supports(batch[0].problem, batch[0].method, backend):
-        return _run_compiled_shards(batch, backend, bar, threads)
-    shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
-    if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
-        return BatchEngine(batch, backend, bar).run()
-    per_shard = max(MIN_SHARD, shard_floats // dim)
-    count = -(-len(batch) // per_shard)
-    return _run_shards(batch, count, max(1, min(threads or DEFAULT_THREADS, count)), backend, bar)
-
-
-def _run_shards(batch: list, count: int, workers: int, backend, bar) -> list:
-    """Split ``batch`` into ``count`` near-equal shards and run them, in ``workers`` threads with
-    single-threaded BLAS when workers > 1; return the Traces in the batch's order."""
-    from .engine import BatchEngine
-
-    bounds = np.linspace(0, len(batch), count + 1).astype(int)
-    parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
-
-    def run_part(part):
-        return BatchEngine(part, backend, bar, group_size=len(batch)).run()
-
-    if workers == 1 or count == 1:
-        return [trace for part in parts for trace in run_part(part)]
+    bounds, workers = shard_plan(batch, backend, threads)
+    if len(bounds) == 1:
+        return run_shard(batch, len(batch), 1, backend, bar)
+    parts = [batch[start:stop] for start, stop in bounds]
+    if workers == 1:
+        return [trace for part in parts for trace in run_shard(part, len(batch), 1, backend, bar)]
     with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(run_part, parts))
+        results = list(pool.map(lambda part: run_shard(part, len(batch), 1, backend, bar), parts))
     return [trace for part in results for trace in part]
 
 
-def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> list:
+def shard_plan(batch: list, backend, threads: Optional[int] = None) -> tuple:
+    """How :func:`run_group` runs ``batch``: the (start, stop) bounds of its shards and the threads that
+    run them (> 1: with single-threaded BLAS). The numbers of a run depend on its shard (measured:
+    BLAS sums differently for other batch sizes), so :mod:`convcheck.distributed` runs these same
+    shards."""
+    dim = batch[0].problem.dim
+    if compiled.supports(batch[0].problem, batch[0].method, backend):
+        count, workers = _compiled_shard_count(batch, threads)
+    else:
+        shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
+        if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
+            count = 1
+        else:
+            count = -(-len(batch) // max(MIN_SHARD, shard_floats // dim))
+        workers = max(1, min(threads or DEFAULT_THREADS, count))
+    edges = np.linspace(0, len(batch), count + 1).astype(int)
+    return [(int(edges[i]), int(edges[i + 1])) for i in range(count)], (workers if count > 1 else 1)
+
+
+def run_shard(part: list, group_size: int, workers: int, backend, bar=None) -> list:
+    """One shard of a group of ``group_size`` runs (the budgets for records and ring are per group), with
+    single-threaded BLAS when its group runs ``workers`` > 1 shards at a time."""
+    from .engine import BatchEngine
+
+    with _blas_threads(1) if workers > 1 else contextlib.nullcontext():
+        return BatchEngine(part, backend, bar, group_size=group_size).run()
+
+
+def _compiled_shard_count(batch: list, threads: Optional[int]) -> tuple:
     """Shards of a batch on compiled kernels, one thread each, single-threaded BLAS.
 
     The kernels release the GIL, so the threads run truly in parallel: measured on 2 cores at
@@ -312,7 +331,7 @@ def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> l
     dim = batch[0].problem.dim
     per_shard = max(COMPILED_MIN_SHARD, (COMPILED_SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS) // dim)
     count = min(len(batch), workers * -(-len(batch) // (per_shard * workers)))  # a multiple of workers
-    return _run_shards(batch, count, workers, backend, bar)
+    return count, workers
 
 
 def compiled_threads() -> int:

@@ -339,8 +339,9 @@ def _one_rate(predicted: dict, name: str, verdict) -> tuple:
     return ("consistent" if ok else "contradiction"), f"predicted O(k^-{expected:.3g}), observed {shown}"
 
 
-def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
-    """Run every configuration of ``cases`` (default :data:`CASES`); see the module docstring."""
+def run_study(quick: bool = False, progress: bool = False, cases=None, scheduler=None) -> Study:
+    """Run every configuration of ``cases`` (default :data:`CASES`); see the module docstring.
+    ``scheduler``: run the sweep on a Dask cluster (see :func:`convcheck.sweep`), same results."""
     started = time.perf_counter()
     cases = CASES if cases is None else tuple(cases)
     configs = [prepare(case, quick) for case in cases]
@@ -352,7 +353,7 @@ def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
             why = found[0].reason if found else "not applicable"
             raise RuntimeError(f"study configuration {case} does not meet {case.result}: {why}")
         apps.append(found[0])
-    traces = sweep(configs, progress=progress, on_error="raise")
+    traces = sweep(configs, progress=progress, on_error="raise", scheduler=scheduler)
     rows = []
     for case, config, app, trace in zip(cases, configs, apps, traces):
         t0 = time.perf_counter()

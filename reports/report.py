@@ -122,7 +122,7 @@ def runs_from_traces(paths) -> list:
 
 
 def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True,
-                replace_own=False, experiments=False) -> str:
+                replace_own=False, experiments=False, scheduler=None) -> str:
     """Write the report folder ``out``; return a short summary for the terminal.
 
     Parameters
@@ -134,6 +134,8 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
         default folder of ``convcheck report``); see :mod:`convcheck.outdir`.
     progress : progress bars on a terminal (never when stderr is not a terminal).
     experiments : add the Section 5 miniature (``convcheck.experiment_report.report_section``).
+    scheduler : run the study's sweep on a Dask cluster (see :func:`convcheck.sweep`); the figures'
+        runs, a few seconds, stay in-process.
     """
     from . import run_plots
     from .figures import FIGURES, make_figures
@@ -149,7 +151,7 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
         study_kind = "traces"
     else:
         from convcheck.properties.study import run_study
-        entries = runs_from_study(run_study(quick=quick, progress=progress))
+        entries = runs_from_study(run_study(quick=quick, progress=progress, scheduler=scheduler))
         study_kind = "quick" if quick else "default"
     staging = outdir.make_staging(out)
     try:
