@@ -283,6 +283,8 @@ def rate_text(rate) -> str:
         quality = rate.get("r2", rate.get("r_squared"))
         if model == "power" and isinstance(rate.get("exponent"), (int, float)):
             text = f"power k^−{rate['exponent']:.3g}"
+        elif model == "faster than any power" and isinstance(rate.get("exponent"), (int, float)):
+            text = f"faster than any power (local slope k^−{rate['exponent']:.3g})"
         elif model == "linear" and isinstance(rate.get("factor"), (int, float)):
             text = f"linear, factor {rate['factor']:.4g} per step"
         else:
