@@ -23,7 +23,8 @@ def add_parser(sub, whole_number, parse_vector) -> None:
     p.add_argument("--assume", default=None,
                    help="hypotheses of a symbolic or py: problem, e.g. L=2,lower_bound=0,bounded_level_sets=true "
                         "(a bare L or lower_bound counts as a proven bound)")
-    p.add_argument("--seed", type=whole_number(0, "--seed"), default=0)
+    p.add_argument("--seed", type=whole_number(0, "--seed"), default=0,
+                   help="seed of the runs' random draws (RSAM, random errors; default 0)")
     p.add_argument("--out", default=None, help="write check.md, check.json and the traces into this folder")
     p.set_defaults(parse_vector=parse_vector)
 

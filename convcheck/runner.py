@@ -244,9 +244,13 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
             results[index] = failed_trace(None, config)
         else:
             groups.setdefault(config.group_key(), []).append(index)
-    bar = _progress_bar(sum(configs[g[0]].iters for g in groups.values()), progress)
+    # the bar counts run-steps (one per run per step); a run that stops early counts its remaining steps
+    # when its group ends, so the bar ends exactly at its total
+    bar = _progress_bar(sum(configs[i].iters for g in groups.values() for i in g), progress)
+    expected = 0
     for indices in groups.values():
         batch = [configs[i] for i in indices]
+        expected += sum(config.iters for config in batch)
         try:
             traces = _guarded(run_group, batch, backend, bar)
         except ConvcheckError as exc:
@@ -257,6 +261,8 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
                       for config in batch]
         for i, trace in zip(indices, traces):
             results[i] = trace
+        if bar is not None and bar.n != expected:
+            bar.update(expected - bar.n)
     if bar is not None:
         bar.close()
     return results

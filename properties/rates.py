@@ -101,6 +101,24 @@ def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), r2
 
 
+def iterations_text(k: float) -> str:
+    """An iteration count for advice, to one significant digit: 8000, "3·10⁵", "2·10¹⁰"."""
+    k = max(float(k), 1.0)
+    if k < 1e4:
+        return f"{int(round(k, -int(np.floor(np.log10(k))) + 1)) if k >= 100 else int(round(k))}"
+    exponent = int(np.floor(np.log10(k)))
+    mantissa = int(round(k / 10.0 ** exponent))
+    if mantissa == 10:
+        mantissa, exponent = 1, exponent + 1
+    power = "10" + str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == 1 else f"{mantissa}·{power}"
+
+
+def longer_run(k_last: float, factor: float) -> str:
+    """The advice of an inconclusive verdict, in iterations: "a longer run, to k ≈ 3·10⁵, would decide"."""
+    return f"a longer run, to k ≈ {iterations_text(k_last * factor)}, would decide"
+
+
 def _times(value: float, floor: float) -> str:
     if floor > 0 and value > 0 and np.log10(value) - np.log10(floor) < 300:
         return f"{value / floor:.3g}×"
@@ -147,6 +165,8 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     what : the quantity's name for the note.
     """
     ok = np.isfinite(values)
+    # the newest window is (K/2, K] with centre K/√2: K, for advice in iterations
+    k_now = float(np.asarray(positions, float)[-1]) * np.sqrt(2.0) if len(positions) else 1.0
     pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
     peak = float(np.max(val)) if val.size else 0.0
     m = int(options["tail_windows"])
@@ -158,8 +178,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     out.last = float(val[-1])
     if val.size < 3:
         out.longer_factor = 2.0 ** (3 - val.size + 2)
-        out.note = (f"only {val.size} geometric window(s) of {what}; a longer run (about "
-                    f"{out.longer_factor:.0f}× the iterations) would decide")
+        out.note = f"only {val.size} geometric window(s) of {what}; " + longer_run(k_now, out.longer_factor)
         return out
     growing = bool(np.all(np.diff(val[-3:]) > 0) and val[-1] >= 10.0 * val[-3])
     if val[-1] <= floor and not growing:   # a floor is a level, not a stage of steady growth
@@ -226,12 +245,11 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         log_factor = np.log(val[-1] / max(floor, tiny)) / -beta_local
         out.longer_factor = float(np.exp(min(max(log_factor, np.log(4.0)), np.log(1e6))))
         out.note = (f"{what} is still decreasing (local exponent {beta_local:.2g}, fitted {beta:.2g}, "
-                    f"R² = {r2:.2f}) but not clearly to zero; a longer run (about "
-                    f"{out.longer_factor:.3g}× the iterations) would decide")
+                    f"R² = {r2:.2f}) but not clearly to zero; " + longer_run(k_now, out.longer_factor))
     else:
         out.longer_factor = 16.0
-        out.note = (f"{what} neither decreases nor has levelled off (local exponent {beta_local:.2g}); a "
-                    f"longer run (about 16× the iterations) would decide")
+        out.note = (f"{what} neither decreases nor has levelled off (local exponent {beta_local:.2g}); "
+                    + longer_run(k_now, out.longer_factor))
     return out
 
 

@@ -365,27 +365,34 @@ def run_study(quick: bool = False, progress: bool = False, cases=None, scheduler
     return Study(rows, quick, time.perf_counter() - started)
 
 
-def study_table(study: Study) -> str:
-    """Result × problem table: method, schedules, predicted, observed, verdict; then a summary line."""
+def study_table(study: Study, width=None) -> str:
+    """Result × problem table: method, schedules, predicted, observed, verdict; then a summary line.
+
+    ``width``: wrap cells so that no line is wider (:func:`convcheck.tables.format_table`); None: never.
+    """
+    import textwrap
+
+    from convcheck.tables import format_table
+
     short = {"holds": "+", "fails": "-", "inconclusive": "?"}
     head = ("result", "problem", "method", "step / radius", "predicted", "observed", "verdict")
-    lines = [head]
+    lines = []
     for r in study.rows:
         pred = " ".join(f"{k}{short[v]}" for k, v in sorted(r.predicted.items())) or "(bound)"
         obs = " ".join(f"{k}{short[v]}" for k, v in r.observed.items())
         sched = a_step(r) + (f" / {a_radius(r)}" if a_radius(r) else "")
         lines.append((r.applicability.number, r.problem_key, getattr(r.case.method, "spec", r.case.method), sched,
                       pred, obs, r.verdict))
-    widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
-    out = ["  ".join(str(l[i]).ljust(widths[i]) for i in range(len(head))).rstrip() for l in lines]
-    out.insert(1, "  ".join("-" * w for w in widths))
+    out = [format_table(head, lines, width, nowrap=(6,))]
+    notes = []
     for r in study.rows:
         if r.verdict != "consistent":
-            out.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} "
-                       f"({getattr(r.case.method, 'spec', r.case.method)}): "
-                       + "; ".join(r.details))
-    out.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
-               f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
-               f"{len(study.contradictions)} contradiction(s), {len(study.inconclusive)} inconclusive "
-               "(+ holds, - fails, ? inconclusive)")
+            notes.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} "
+                         f"({getattr(r.case.method, 'spec', r.case.method)}): " + "; ".join(r.details))
+    notes.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
+                 f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
+                 f"{len(study.contradictions)} contradiction(s), {len(study.inconclusive)} inconclusive "
+                 "(+ holds, - fails, ? inconclusive)")
+    for note in notes:
+        out.append("\n".join(textwrap.wrap(note, width, subsequent_indent="  ")) if width else note)
     return "\n".join(out)
