@@ -213,3 +213,32 @@ def test_a_py_factory_that_raises_is_one_line(spec, fragment, command, tmp_path,
     assert main(args) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and fragment in err, err
+
+
+# ---------------------------------------------------------------------- user callables checked at every call
+def _changes_beyond(threshold, how):
+    """(x − 1)² + (y + 2)² whose gradient is right inside the build-time probe box and wrong in shape or
+    type once x > threshold (where the run goes later)."""
+    def f(X):
+        return (X[..., 0] - 1.0) ** 2 + (X[..., 1] + 2.0) ** 2
+
+    def grad(X):
+        G = np.stack([2 * (X[..., 0] - 1.0), 2 * (X[..., 1] + 2.0)], axis=-1)
+        if np.any(X[..., 0] > threshold):
+            return {"column": G[..., :1], "flat": G.reshape(-1), "complex": G + 1j,
+                    "transposed": G.T, "none": np.full(G.shape, None)}[how]
+        return G
+
+    return from_functions(f, grad, 2, name=f"late_{how}")
+
+
+@pytest.mark.parametrize("how", ["column", "flat", "complex", "transposed", "none"])
+def test_a_user_gradient_that_goes_wrong_during_the_run_fails_the_run(how):
+    """A (B, 1) gradient outside the probe box was broadcast silently: GD 'completed' at (1, 1) with
+    ‖∇f‖ = 9e-16 recorded and P1–P5 certified. Every call is now checked."""
+    problem = _changes_beyond(0.6, how)
+    traces = sweep([dict(problem=problem, method="gd", x0=[3.0, 3.0], iters=300, step=0.1),
+                    dict(problem="x2", method="gd", x0=[1.0], iters=30, step=0.1)])
+    assert traces[0].status == "failed", traces[0].status_reason
+    assert "during the run" in traces[0].status_reason and "\n" not in traces[0].status_reason
+    assert traces[1].status == "completed"
