@@ -176,16 +176,30 @@ class CheckResult:
                      for r in self.runs],
             "notes": list(self.notes)})
 
-    def write(self, out) -> list:
-        """Write check.md, check.json and the joined traces (run<i>.npz) into folder ``out``."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "check.md", "```\n" + str(self) + "\n```\n")
-        atomic_write_text(out / "check.json", json.dumps(self.to_dict(), indent=1))
-        written = [out / "check.md", out / "check.json"]
-        for i, run in enumerate(self.runs, start=1):
-            written.append(run.trace.save(out / f"run{i}.npz"))
-        return written
+    def write(self, out, force: bool = False) -> list:
+        """Write check.md, check.json and the joined traces (run<i>.npz) into folder ``out``.
+
+        The rules of report folders (:mod:`convcheck.outdir`): an empty or new ``out`` is written; an
+        earlier check folder (convcheck's marker, nothing but the files it lists) is replaced only with
+        ``force``; a folder holding anything else is never touched (OutputExistsError). The folder is
+        assembled beside ``out`` and swapped in whole."""
+        from . import outdir
+
+        out = outdir.prepare_report_folder(Path(out), force=force, names=outdir.CHECK_NAMES)
+        staging = outdir.make_staging(out)
+        try:
+            atomic_write_text(staging / "check.md", "```\n" + str(self) + "\n```\n")
+            atomic_write_text(staging / "check.json", json.dumps(self.to_dict(), indent=1))
+            names = ["check.md", "check.json"]
+            for i, run in enumerate(self.runs, start=1):
+                run.trace.save(staging / f"run{i}.npz")
+                names.append(f"run{i}.npz")
+            outdir.install_folder(staging, out)
+        except BaseException:
+            import shutil
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return [out / name for name in names]
 
 
 def _region_notes(problem, trace, already: list) -> list:

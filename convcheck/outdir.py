@@ -44,6 +44,11 @@ from .safe_text import quote
 
 REPORT_MARKER = ".convcheck-report"
 REPORT_NAMES = {"index.html", "report.md", "results.json", "figures", REPORT_MARKER}
+
+
+def CHECK_NAMES(name: str) -> bool:  # noqa: N802 -- used like the set REPORT_NAMES
+    """The top-level names of a ``convcheck check --out`` folder: check.md, check.json, run<i>.npz."""
+    return name in ("check.md", "check.json", REPORT_MARKER) or re.fullmatch(r"run[0-9]{1,6}\.npz", name) is not None
 LOCK_NAME = ".convcheck.lock"
 DEFAULT_REPORT_DIR = "report"
 _TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
@@ -184,16 +189,21 @@ def glob_escape(name: str) -> str:
 
 
 # ------------------------------------------------------------------ report folders
-def prepare_report_folder(out, inputs=(), force: bool = False, replace_own: bool = False) -> Path:
-    """Check that the report may be written to ``out`` (see the module docstring for the rules)."""
+def prepare_report_folder(out, inputs=(), force: bool = False, replace_own: bool = False,
+                          names=REPORT_NAMES) -> Path:
+    """Check that the report may be written to ``out`` (see the module docstring for the rules).
+
+    ``names``: the top-level names such a folder holds (a set, or a predicate on a name); the default
+    is a report's, :data:`CHECK_NAMES` a ``convcheck check`` folder's."""
     out = Path(out)
     refuse_overlap(out, inputs)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"output path {quote(out)} exists and is not a folder")
     clean_stale_partials(out)
-    names = {p.name for p in out.iterdir()} - {LOCK_NAME} if out.is_dir() else set()
-    if names:
-        foreign = sorted(names - REPORT_NAMES) or _not_in_manifest(out)
+    present = {p.name for p in out.iterdir()} - {LOCK_NAME} if out.is_dir() else set()
+    if present:
+        known = names if callable(names) else names.__contains__
+        foreign = sorted(name for name in present if not known(name)) or _not_in_manifest(out)
         if foreign:
             shown = ", ".join(quote(n) for n in foreign[:3]) + (" …" if len(foreign) > 3 else "")
             raise OutputExistsError(f"output folder {quote(out)} holds files convcheck did not write ({shown}); "
@@ -234,7 +244,7 @@ def make_staging(out: Path) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)    # mkdtemp makes 0700; a report is meant to be shared
-        (staging / REPORT_MARKER).write_text("written by convcheck report; this folder may be replaced by it\n")
+        (staging / REPORT_MARKER).write_text("written by convcheck; this folder may be replaced by it\n")
     except OSError as exc:
         raise write_error(out.parent, exc) from None
     return staging
@@ -266,8 +276,8 @@ def write_manifest(staging: Path) -> None:
     files = sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*")
                    if path.is_file() and path.name != REPORT_MARKER)
     (staging / REPORT_MARKER).write_text(json.dumps(
-        {"note": "written by convcheck report; this folder may be replaced by it, and only while it "
-                 "holds nothing but these files", "files": files}, indent=1) + "\n", encoding="utf-8")
+        {"note": "written by convcheck (report or check); this folder may be replaced by it, and only "
+                 "while it holds nothing but these files", "files": files}, indent=1) + "\n", encoding="utf-8")
 
 
 def install_folder(staging: Path, out: Path) -> None:

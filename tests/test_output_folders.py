@@ -311,3 +311,34 @@ def test_a_file_added_to_a_convcheck_report_is_kept(tmp_path, capsys):
     assert main(["report", str(runs), "--out", str(out), "--force", "--quiet"]) == 2
     one_line(capsys, "my_plot.png")
     assert (out / "figures" / "my_plot.png").read_text() == "precious"
+
+
+# ------------------------------------------------------------------ convcheck check --out
+CHECK = ["check", "--problem", "symbolic:x^2 + y^2", "--method", "gd", "--step", "0.1", "--x0", "3,2",
+         "--iters", "50"]
+
+
+@pytest.mark.parametrize("user_files", [{"run1.npz": "important"}, {"check.json": "mine", "check.md": "notes"},
+                                        {"notes.txt": "mine"}])
+def test_check_never_overwrites_files_it_did_not_write(tmp_path, capsys, user_files):
+    out = tmp_path / "userdir"
+    out.mkdir()
+    for name, text in user_files.items():
+        (out / name).write_text(text)
+    for force in ([], ["--force"]):
+        assert main([*CHECK, "--out", str(out), *force]) == 2
+        one_line(capsys, "did not write")
+    assert {p.name: p.read_text() for p in out.iterdir()} == user_files
+
+
+def test_an_earlier_check_folder_is_replaced_only_with_force(tmp_path, capsys):
+    out = tmp_path / "checked"
+    assert main([*CHECK, "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"check.md", "check.json", "run1.npz", outdir.REPORT_MARKER}
+    capsys.readouterr()
+    assert main([*CHECK, "--out", str(out)]) == 2
+    one_line(capsys, "--force")
+    assert main([*CHECK, "--out", str(out), "--force"]) == 0
+    (out / "my_notes.txt").write_text("mine")
+    assert main([*CHECK, "--out", str(out), "--force"]) == 2
+    assert (out / "my_notes.txt").read_text() == "mine"
