@@ -51,7 +51,10 @@ def CHECK_NAMES(name: str) -> bool:  # noqa: N802 -- used like the set REPORT_NA
     return name in ("check.md", "check.json", REPORT_MARKER) or re.fullmatch(r"run[0-9]{1,6}\.npz", name) is not None
 LOCK_NAME = ".convcheck.lock"
 DEFAULT_REPORT_DIR = "report"
-_TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp$")
+#: what convcheck writes through a temporary file: only a temporary of one of these is convcheck's
+_TEMP_TARGETS = re.compile(r"^(index\.json|probe|check\.md|check\.json|index\.html|report\.md|results\.json|"
+                           r"[0-9a-f]{16}\.npz|run[0-9]{1,6}\.npz)$")
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)(?:-[A-Za-z0-9_]+)?$")
 _hits: dict = {}
 
@@ -146,9 +149,12 @@ def _alive(pid: int) -> bool:
 
 
 def _stale(path: Path, pattern: re.Pattern) -> bool:
-    """Only names convcheck makes (they carry the writer's process id) count; the writer must be gone."""
+    """Only names convcheck makes (they carry the writer's process id, and for a temporary file the name
+    of a file convcheck writes) count; the writer must be gone."""
     match = pattern.match(path.name)
-    return bool(match) and not _alive(int(match.group("pid")))
+    if not match or (pattern is _TEMP_FILE and not _TEMP_TARGETS.match(match.group("name"))):
+        return False
+    return not _alive(int(match.group("pid")))
 
 
 def clean_stale_temporaries(folder: Path) -> list:
@@ -175,13 +181,26 @@ def clean_stale_partials(out: Path) -> list:
     for path in out.parent.glob(f".{glob_escape(out.name)}.*"):
         match = _PARTIAL.match(path.name)
         if match and match.group("name") == out.name and path.is_dir() and not path.is_symlink() \
-                and not _alive(int(match.group("pid"))):
+                and _made_by_convcheck(path) and not _alive(int(match.group("pid"))):
             if match.group("kind") == "old" and not out.exists():
                 os.replace(path, out)
                 continue
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
+
+
+def _made_by_convcheck(folder: Path) -> bool:
+    """A partial or superseded folder is convcheck's only if it carries the marker (written first into
+    every staging folder) or is empty (a kill between creating it and writing the marker); a user's
+    folder that merely has such a name is never removed or renamed."""
+    marker = folder / REPORT_MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return True
+    try:
+        return next(folder.iterdir(), None) is None
+    except OSError:
+        return False
 
 
 def glob_escape(name: str) -> str:

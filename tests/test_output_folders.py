@@ -119,9 +119,9 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path):
     assert main([*RUN, "--out", str(out)]) == 0
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)
-    stale = out / f".abc.npz.{pid}.k2j3_x.tmp"
+    stale = out / f".0123456789abcdef.npz.{pid}.k2j3_x1a.tmp"
     stale.write_bytes(b"partial")
-    live = out / f".abc.npz.{os.getpid()}.zz.tmp"
+    live = out / f".index.json.{os.getpid()}.zzzzzzzz.tmp"
     live.write_bytes(b"in progress")
     mine = out / ".mine.tmp"                                       # not a name convcheck makes
     mine.write_bytes(b"mine")
@@ -133,6 +133,26 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path):
     live.unlink()
     outdir.clean_stale_partials(tmp_path / "report")
     assert not partial.exists()
+
+
+def test_user_files_named_like_convcheck_temporaries_are_never_removed(tmp_path):
+    """Ownership was inferred from the name pattern alone: `.thesis.2023.final.tmp` was deleted by a
+    --resume, and a user's `.rep.old-2024/` folder was renamed into the report's place."""
+    out = tmp_path / "runs"
+    assert main([*RUN, "--out", str(out)]) == 0
+    user_files = [out / ".thesis.2023.final.tmp", out / ".notes.txt.12345.abcdefgh.tmp",
+                  out / ".index.json.99999999.short.tmp"]
+    for path in user_files:
+        path.write_text("mine")
+    assert main([*RUN, "--seed", "3", "--out", str(out), "--resume"]) == 0
+    assert all(path.read_text() == "mine" for path in user_files)
+    for name in (".rep.old-2024", ".rep.partial-99999999-x"):
+        folder = tmp_path / name / "chapter"
+        folder.mkdir(parents=True)
+        (folder / "a.tex").write_text("text")
+    assert main(["report", str(out), "--out", str(tmp_path / "rep"), "--no-figures", "--quiet"]) == 0
+    for name in (".rep.old-2024", ".rep.partial-99999999-x"):
+        assert (tmp_path / name / "chapter" / "a.tex").read_text() == "text"
 
 
 # ------------------------------------------------------------------ unwritable, full, size-limited
