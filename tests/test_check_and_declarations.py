@@ -264,3 +264,51 @@ def test_a_resumed_run_continues_the_step_number_a_method_sees(iters, x0):
     common, mine, theirs = np.intersect1d(checked.trace.x_k, whole.x_k, return_indices=True)
     assert len(common) >= len(checked.trace.tail_k)
     np.testing.assert_allclose(checked.trace.x[mine], whole.x[theirs], rtol=1e-12, atol=1e-15)
+
+
+@dataclass(frozen=True)
+class GradientDescentDeclaredAsSAM(Method):
+    """Plain GD (D = ∇f(x^k)) declared as SAM itself: it meets SAM's error bound ‖D − ∇f‖ ≤ Lρ_k
+    trivially, so only an exact check of the declared step catches it."""
+
+    name: str = "gd_declared_as_sam"
+    normalized: bool = True
+    uses_radius: bool = True
+    declaration = PerturbedGradient(direction="gradient", scale=1.0)
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return G, state
+
+
+@dataclass(frozen=True)
+class HalfRadiusSAM(Method):
+    """SAM at half the radius, declared as SAM: within SAM's bound, not SAM's step."""
+
+    name: str = "half_radius_sam"
+    normalized: bool = True
+    uses_radius: bool = True
+    declaration = PerturbedGradient(direction="gradient", scale=1.0)
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return problem.grad(X + 0.5 * rho / gnorm * G), state
+
+
+@pytest.mark.parametrize("impostor", [GradientDescentDeclaredAsSAM(), HalfRadiusSAM()], ids=lambda m: m.name)
+def test_a_method_falsely_declared_as_sam_is_blamed_not_the_paper(impostor):
+    """Example 3.1 applies on a SAM declaration; a method that is not SAM then 'contradicts' it. The
+    audit checks the declared step exactly, so the contradiction names the declaration."""
+    from convcheck.declarations import audit
+    from convcheck.problems import get
+
+    problem = get("example31")
+    params = problem.example31_parameters()
+    result = check(problem, impostor, x0=params["x1"], step=f"constant:{params['t']!r}",
+                   radius=f"constant:{params['rho']!r}", iters=2000, max_iters=2000)
+    (checked,) = result.runs
+    outcome = audit(impostor, problem, checked.trace, problem.meta.L)
+    assert outcome["holds"] is False and "differs" in outcome["note"]
+    text = str(result)
+    assert "differs from it" in text, text
+    # the real SAM passes the same audit on the same configuration
+    real = run(problem, "sam", x0=params["x1"], iters=2000, step=params["t"], radius=params["rho"])
+    assert audit(methods.get("sam"), problem, real, problem.meta.L)["holds"] is True
