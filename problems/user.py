@@ -93,6 +93,28 @@ def _minimizer(value, dim: int) -> MinimizerSet:
     return MinimizerSet("point" if len(points) == 1 else "finite", points=points)
 
 
+_POSITIVE = ("L", "mu", "descent_L")
+_FINITE = ("lower_bound", "f_star")
+_TRUTH = ("convex", "bounded_level_sets", "analytic")
+
+
+def _check_stated_value(key: str, value) -> None:
+    """A stated constant must be what its hypothesis needs: L, μ, the descent constant finite and > 0;
+    a lower bound or f* finite; a Łojasiewicz exponent q in [0, 1); convexity and the like true/false."""
+    if value is None:
+        return
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if key in _POSITIVE and not (number and np.isfinite(value) and value > 0):
+        raise InputError(f"{key} must be a finite number > 0, got {value!r}")
+    if key in _FINITE and not (number and np.isfinite(value)):
+        raise InputError(f"{key} must be a finite number, got {value!r}")
+    if key == "kl_exponent" and not (number and 0 <= value < 1):
+        raise InputError(f"kl_exponent must be a number q in [0, 1) (the Łojasiewicz exponent of "
+                         f"|f(x) − f(x̄)|^q ≤ C‖∇f(x)‖), got {value!r}")
+    if key in _TRUTH and not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{key} must be True or False, got {value!r}")
+
+
 def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults: Optional[Meta] = None) -> Meta:
     """Meta from user keywords (Meta field names, values optionally :class:`Stated`), on top of
     ``defaults`` (estimates) when given.
@@ -112,6 +134,8 @@ def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults
         stated[key], explicit = _split_stated(key, stated[key])
         if explicit is not None:
             user_provenance[key] = explicit
+    for key, value in stated.items():
+        _check_stated_value(key, value)
     if "minimizer" in stated:
         stated["minimizer"] = _minimizer(stated["minimizer"], dim)
     if stated.get("stationary_points") is not None:

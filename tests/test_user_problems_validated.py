@@ -249,3 +249,19 @@ def test_a_correct_gradient_is_accepted_at_every_scale(name):
 def test_the_dimension_is_capped_before_anything_is_allocated():
     with pytest.raises(InputError, match="dim must be"):
         from_functions(lambda X: np.sum(X, -1), lambda X: np.ones_like(X), 200_000_000)
+
+
+@pytest.mark.parametrize("key,value", [("kl_exponent", 1.5), ("kl_exponent", -1), ("kl_exponent", float("nan")),
+                                       ("kl_exponent", 1.0), ("kl_exponent", "0.5"), ("L", 0), ("L", float("inf")),
+                                       ("mu", -2.0), ("lower_bound", float("nan")), ("convex", "yes"),
+                                       ("bounded_level_sets", 1)])
+def test_stated_hypotheses_are_range_checked_when_the_problem_is_built(key, value):
+    with pytest.raises(InputError, match=key):
+        symbolic("(x^2-1)^2 + y^2", **{key: value})
+    with pytest.raises(InputError, match=key):
+        from_functions(batched_f, batched_grad, 2, **{key: value})
+
+
+def test_valid_stated_hypotheses_are_kept():
+    problem = symbolic("(x^2-1)^2 + y^2", kl_exponent=0.5, L=bound(50.0), lower_bound=0.0, convex=False)
+    assert problem.meta.kl_exponent == 0.5 and problem.meta.convex is False
