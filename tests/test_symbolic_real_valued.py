@@ -5,7 +5,7 @@ import pytest
 
 from convcheck.cli import main
 from convcheck.errors import ConvcheckError, ExpressionError
-from convcheck.problems import symbolic
+from convcheck.problems import bound, symbolic
 
 
 @pytest.mark.parametrize("text", ["(x-1)^2 + sqrt(-4)*y^2", "x^2 + (-1)^(1/2)*y", "x^2 + log(-1)",
@@ -41,3 +41,49 @@ def test_a_complex_value_at_run_time_is_an_error_not_a_cut():
     assert np.allclose(wrapped(np.array([[4.0]])), [2.0])  # complex dtype, zero imaginary part: fine
     with pytest.raises(ConvcheckError, match="complex value"):
         wrapped(np.array([[-4.0]]))
+
+
+# ------------------------------------------------------------------ SymPy objects and round trips
+import sympy as sp  # noqa: E402
+
+X, Y = sp.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize("expr", [X ** 2 + sp.zoo, X ** 2 * sp.oo, X ** 2 + sp.nan, sp.Heaviside(X) * X ** 2,
+                                  sp.Rational(10 ** 5000, 3) * X ** 2, sp.gamma(X) + Y ** 2, sp.Matrix([X, Y]),
+                                  "not an expression object" and 3.5, sp.Symbol("x", positive=True) ** 2 + sp.I])
+def test_sympy_objects_that_cannot_be_problems_are_one_line(expr):
+    with pytest.raises(ExpressionError) as info:
+        symbolic(expr)
+    assert "\n" not in str(info.value) and "set_int_max_str_digits" not in str(info.value)
+
+
+@pytest.mark.parametrize("terms", [8, 64])
+@pytest.mark.parametrize("grouped", [False, True])
+def test_long_flat_sums_are_accepted_and_their_traces_rebuild(terms, grouped, tmp_path):
+    """A 64-term sum was "nested more than 60 levels deep"; written grouped it was accepted, but the
+    trace recorded SymPy's flat form, which certify then refused."""
+    from convcheck import run
+    from convcheck.properties import certify_trace_file
+
+    parts = [f"x{i}^2" for i in range(terms)]
+    text = " + ".join("(" + " + ".join(parts[j:j + 8]) + ")" for j in range(0, terms, 8)) if grouped \
+        else " + ".join(parts)
+    problem = symbolic(text, L=bound(2.0), lower_bound=0.0)
+    trace = run(problem, "gd", x0=np.full(terms, 0.5), iters=50, step=0.25)
+    path = trace.save(tmp_path / "t.npz")
+    certificate = certify_trace_file(path)
+    assert certificate["P3"].status in ("holds", "inconclusive")
+
+
+def test_what_symbolic_records_always_rebuilds():
+    """An accepted expression whose printed form grows past the typed length ("^" → "**") rebuilds."""
+    from convcheck.problems.symbolic import rebuild_recorded
+
+    text = " + ".join(f"x{i}^2" for i in range(60)) + " + " + " + ".join(f"x{i}^4" for i in range(30))
+    assert len(text) <= 1000
+    problem = symbolic(text)
+    recorded = problem.meta.params["expr"]
+    again = rebuild_recorded(recorded, variables=problem.meta.params["variables"])
+    point = np.linspace(-0.5, 0.5, 60)[None, :]
+    np.testing.assert_allclose(again.f(point), problem.f(point), rtol=1e-14)
