@@ -1,6 +1,6 @@
 """Sweeps on Dask against the in-process sweep: overhead per task and throughput with 1 and 2 workers.
 
-    python benchmarks/bench_dist.py                  # about 40 s on 2 cores
+    python benchmarks/bench_dist.py                  # about a minute on 2 cores
     python benchmarks/bench_dist.py --groups 32 --runs 16 --iters 200000
 
 Workload: SAM (t = ρ = 0.02) on logsum (n = m = 20), ``--groups`` instances (one group, and so at
@@ -37,7 +37,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=16)
     parser.add_argument("--runs", type=int, default=8)
-    parser.add_argument("--iters", type=int, default=100_000)
+    parser.add_argument("--iters", type=int, default=50_000)
     parser.add_argument("--tiny", type=int, default=200, help="one-step groups for the overhead per task")
     args = parser.parse_args(argv)
 
@@ -52,7 +52,7 @@ def main(argv=None):
     sweep(configs[:args.runs]), sweep(tiny[:2])  # JIT in this process
     t_local, reference = timed(lambda: sweep(configs))
     t_local_tiny, _ = timed(lambda: sweep(tiny))
-    print(f"{platform.machine()}, {os.cpu_count()} cores, workload {args.groups} groups x {args.runs} runs x "
+    print(f"{platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, workload {args.groups} groups x {args.runs} runs x "
           f"{args.iters} steps = {steps:.3g} run-steps; tiny: {args.tiny} one-step groups")
     print(f"in-process       {steps / t_local:10.3g} run-steps/s  ({t_local:.2f} s); tiny {t_local_tiny:.2f} s")
     for workers in (1, 2):

@@ -52,12 +52,12 @@ def same(a: Trace, b: Trace) -> bool:
 
 
 def mixed_configs():
-    """Groups of every kind: a sharded compiled group (B = 70 > one shard), the NumPy engine at two
-    dimensions, a noisy method, a 1-D problem, an invalid configuration."""
+    """Groups of every kind: a sharded compiled group (B = 210 > one shard of 204, each configuration with its own
+    object of one instance), the NumPy engine, a noisy method, a 1-D problem, an invalid configuration."""
     rng = np.random.default_rng(7)
     logsum, quad = problems.get("logsum:n=20,seed=0"), problems.get("quadratic:n=10,seed=3")
-    configs = [dict(problem=logsum, method="sam", x0=rng.standard_normal(20), iters=600, step=0.05, radius=0.05)
-               for _ in range(70)]
+    configs = [dict(problem=problems.get("logsum:n=20,seed=0"), method="sam", x0=rng.standard_normal(20), iters=300,
+                    step=0.05, radius=0.05) for _ in range(210)]
     configs += [dict(problem=quad, method=m, x0=rng.standard_normal(10), iters=500, step=0.08, radius=0.02, seed=s)
                 for m in ("usam", "rsam", "gd") for s in range(3)]
     configs += [dict(problem=problems.get("x2"), method="sam", x0=[1.5], iters=300, step="power:c=0.3,p=0.6",
@@ -67,7 +67,10 @@ def mixed_configs():
 
 
 def test_equal_to_the_in_process_sweep(client):
+    from convcheck.backend import get_backend
+    from convcheck.runner import prepare, shard_plan
     configs = mixed_configs()
+    assert len(shard_plan(prepare(configs[:210]), get_backend("numpy"))[0]) >= 2  # the group is split into tasks
     reference = sweep(configs)
     got = sweep(configs, scheduler=client)
     assert [t.status for t in got] == [t.status for t in reference]
