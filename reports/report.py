@@ -197,8 +197,8 @@ def _build(staging, figure_dir, executor, traces, quick, figures, progress, expe
     from .figures import FIGURES
 
     # the paper's figures first: their runs and drawing overlap the study in the worker processes
-    figure_jobs = [executor.submit(drawing.figure_job, name, str(figure_dir)) for name in FIGURES] if figures else []
     started = time.perf_counter()
+    figure_jobs = [executor.submit(drawing.figure_job, name, str(figure_dir)) for name in FIGURES] if figures else []
     if traces is not None:
         phase = Phase("certify", len(traces), "trace", progress)
         entries = runs_from_traces(traces)
@@ -240,7 +240,8 @@ def _build(staging, figure_dir, executor, traces, quick, figures, progress, expe
                                    "caption": done["caption"], "choices": done["choices"],
                                    "files": [f"figures/{done['name']}.{ext}" for ext in ("png", "pdf", "json")]})
             figure_images.append((done["name"], done["title"], done["caption"], done["png"]))
-        phase.close(f"{len(figure_jobs)} paper figures")
+        phase.close(f"{len(figure_jobs)} paper figures (computed alongside the study; "
+                    f"{time.perf_counter() - started:.1f} s since they started)")
     phase = Phase("run plots", len(plot_jobs), "plot", progress)
     run_images = {}
     for run_id, job in plot_jobs.items():
