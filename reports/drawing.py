@@ -55,6 +55,12 @@ def figure_job(name: str, folder: str) -> dict:
             "choices": list(data.get("choices", [])), "png": page_png(Path(png).read_bytes())}
 
 
+def figures_job(names: list, folder: str) -> list:
+    """:func:`figure_job` for each of ``names`` in turn: one process draws the paper's figures while
+    the study runs in the main process, so the two share the two cores without slowing each other."""
+    return [figure_job(name, folder) for name in names]
+
+
 def run_plot_job(data: dict, stem: str) -> bytes:
     """Draw a run plot from :func:`convcheck.reports.run_plots.run_plot_data`'s dict, write its files."""
     from .run_plots import write_run_plot

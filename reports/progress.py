@@ -28,12 +28,12 @@ class Phase:
         if self.bar is not None:
             self.bar.update(count)
 
-    def close(self, what: str = "") -> None:
+    def close(self, what: str = "", timed: bool = True) -> None:
         if self.bar is not None:
             self.bar.close()
         if self.enabled:
             what = what or f"{self.done} {self.unit}{'s' if self.done != 1 else ''}"
-            line(f"{self.name}: {what} in {time.perf_counter() - self.started:.1f} s")
+            line(f"{self.name}: {what}" + (f" in {time.perf_counter() - self.started:.1f} s" if timed else ""))
 
 
 def line(text: str) -> None:

@@ -146,13 +146,25 @@ def _anchor(text: str) -> str:
 
 
 def figure_label(number: int, title: str) -> str:
-    """The caption's label: the sidecar's title ("Figure 1: …"), numbered when it has no number."""
-    return title if title.startswith("Figure") else f"Figure {number}: {title}"
+    """The caption's label: the sidecar's title, which carries the paper's number ("Figure 1: …") or
+    names what a figure the paper does not have shows ("Example 3.4: …"); ``number`` is unused there."""
+    return title
+
+
+def paper_order(figures: list) -> list:
+    """Figures in the paper's order: Figure 1, 2, 3 by their number, then the ones the paper lacks."""
+    import re
+
+    def key(item):
+        match = re.match(r"Figure (\d+)", item[1])
+        return (0, int(match.group(1))) if match else (1, 0)
+    return sorted(figures, key=key)
 
 
 def render_html(report: dict, run_images: dict, figures: list) -> str:
     """``figures``: [(name, title, caption, png_bytes)]; ``run_images``: {run id: png_bytes}."""
     groups = by_result(report["runs"])
+    figures = paper_order(figures)
     toc = ["<nav class='toc'><b>Contents</b><ol><li><a href='#summary'>Summary</a></li>",
            "<li><a href='#table'>Results × problems</a></li>"]
     if figures:
@@ -316,6 +328,7 @@ def render_markdown(report: dict, run_image_paths: dict, figures: list) -> str:
             runs = cells.get((result, problem))
             row.append(f"{_combined(runs)} ({', '.join(r['id'] for r in runs)})" if runs else "")
         out.append(f"| {result} | " + " | ".join(row) + " |")
+    figures = paper_order(figures)
     if figures:
         out += ["", "## The paper's figures, regenerated", ""]
         for number, (name, title, caption, path) in enumerate(figures, start=1):

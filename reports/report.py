@@ -200,8 +200,9 @@ def _build(staging, figure_dir, executor, traces, quick, figures, progress, expe
     from .figures import FIGURES
 
     # the paper's figures first: their runs and drawing overlap the study in the worker processes
-    figure_jobs = [executor.submit(drawing.figure_job, name, str(figure_dir)) for name in FIGURES] if figures else []
     started = time.perf_counter()
+    # one process for the figures, one core for the study; both worker processes draw the run plots later
+    figure_job = executor.submit(drawing.figures_job, list(FIGURES), str(figure_dir)) if figures else None
     if traces is not None:
         phase = Phase("certify", len(traces), "trace", progress)
         entries = runs_from_traces(traces)
@@ -234,16 +235,16 @@ def _build(staging, figure_dir, executor, traces, quick, figures, progress, expe
             plot_jobs[record["id"]] = executor.submit(drawing.run_plot_job, data, str(stem))
         record["plot"] = f"figures/runs/{record['id']}.png"
     figure_entries, figure_images = [], []
-    if figure_jobs:
-        phase = Phase("figures", len(figure_jobs), "figure", progress)
-        for number, job in enumerate(figure_jobs, start=1):
-            done = job.result()
+    if figure_job is not None:
+        phase = Phase("figures", len(FIGURES), "figure", progress)
+        for number, done in enumerate(figure_job.result(), start=1):
             phase.update()
             figure_entries.append({"name": done["name"], "number": number, "title": done["title"],
                                    "caption": done["caption"], "choices": done["choices"],
                                    "files": [f"figures/{done['name']}.{ext}" for ext in ("png", "pdf", "json")]})
             figure_images.append((done["name"], done["title"], done["caption"], done["png"]))
-        phase.close(f"{len(figure_jobs)} paper figures")
+        phase.close(f"{len(FIGURES)} paper figures, computed alongside the study, ready "
+                    f"{time.perf_counter() - started:.1f} s after the start", timed=False)
     phase = Phase("run plots", len(plot_jobs), "plot", progress)
     run_images = {}
     for run_id, job in plot_jobs.items():
