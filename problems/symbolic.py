@@ -16,6 +16,10 @@ from convcheck.errors import ConvcheckError, ExpressionError, InputError, SpecEr
 from convcheck.expr import (MAX_EXPRESSION_LENGTH, MAX_RECORDED_EXPRESSION_LENGTH, check_expression_size,
                             parse_expression)
 from convcheck.limits import MAX_INTEGER_DIGITS
+
+#: samples × n² bounded (the L estimate evaluates n² Hessian entries at every sample): 2048 samples of
+#: a 64-variable Hessian is 8.4e6
+MAX_SAMPLED_HESSIAN_ENTRIES = 10_000_000
 from convcheck.limits import MAX_SYMBOLIC_SAMPLES
 
 from .base import FunctionProblem, Meta
@@ -224,6 +228,9 @@ def _build(expr, variables, name, box, samples, seed, max_length, metadata) -> S
 
 def _build_checked(expr, variables, name, box, samples, seed, max_length, metadata) -> SymbolicProblem:
     expression, symbols = _resolve_variables(expr, variables, max_length)
+    if samples * len(symbols) ** 2 > MAX_SAMPLED_HESSIAN_ENTRIES:  # each limit alone is not enough
+        raise SpecError(f"symbolic: {samples} samples of a {len(symbols)}×{len(symbols)} Hessian exceed "
+                        f"{MAX_SAMPLED_HESSIAN_ENTRIES:.0e} sampled entries; pass fewer samples")
     check_expression_size(expression, "symbolic problem")
     _refuse_non_finite(expression)
     _refuse_complex(expression)

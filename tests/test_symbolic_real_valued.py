@@ -87,3 +87,11 @@ def test_what_symbolic_records_always_rebuilds():
     again = rebuild_recorded(recorded, variables=problem.meta.params["variables"])
     point = np.linspace(-0.5, 0.5, 60)[None, :]
     np.testing.assert_allclose(again.f(point), problem.f(point), rtol=1e-14)
+
+
+def test_samples_times_hessian_size_is_bounded_before_any_work():
+    """Each limit alone held (40 variables, 65 536 samples), their product took 1.9 GB and 19 s."""
+    from convcheck.errors import SpecError
+
+    with pytest.raises(SpecError, match="sampled entries"):
+        symbolic(" + ".join(f"x{i}^2" for i in range(40)), samples=65536)
