@@ -33,13 +33,12 @@ import contextlib
 import dataclasses
 import logging
 import re
-import sys
 import uuid
 from typing import Callable, Optional
 
 from .backend import get_backend
 from .errors import ConvcheckError, InputError
-from .runner import RunConfig, failed_trace, prepare, run_shard, shard_plan
+from .runner import RunConfig, _progress_bar, failed_trace, prepare, run_shard, shard_plan
 
 INSTALL_HINT = "pip install 'convcheck[dist]'"
 DEFAULT_RETRIES = 2
@@ -243,13 +242,7 @@ class _Run:
 
 
 def _bar(total: int, progress):
-    if not progress or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is a dependency; a broken install only loses the bar
-        return None
-    return tqdm(total=total, unit="task", desc="convcheck (dask)", leave=False)
+    return _progress_bar(total, progress, unit="task", desc="convcheck (dask)")
 
 
 __all__ = ["sweep", "connect", "check", "INSTALL_HINT"]

@@ -387,14 +387,15 @@ def failed_trace(config: Optional[RunConfig], exc: Exception) -> Trace:
                  status="failed", status_k=None, status_reason=str(exc), metadata=meta)
 
 
-def _progress_bar(total_steps: int, progress) -> Any:
+def _progress_bar(total: int, progress, unit: str = "step", desc: str = "convcheck") -> Any:
+    """A tqdm bar over ``total`` units on a terminal, else None (also the Dask sweep's bar over tasks)."""
     if not progress or not sys.stderr.isatty():
         return None
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm is a dependency; a broken install only loses the bar
         return None
-    return tqdm(total=total_steps, unit="step", desc="convcheck", leave=False)
+    return tqdm(total=total, unit=unit, desc=desc, leave=False)
 
 
 def tail_length(batch_size: int, dim: int, requested: Optional[int], iters: int) -> int:

@@ -134,7 +134,9 @@ def test_client_killed_then_resume_with_workers_completes(client, tmp_path):
     proc.kill()
     proc.wait()
     landed = len(list(part.glob("*.npz")))
-    assert 1 <= landed < 12, (landed, proc.stderr.read().decode()[-2000:])
+    stderr = proc.stderr.read().decode()[-2000:]
+    assert landed >= 1, f"no result landed before the kill: {stderr}"
+    assert landed < 12, "the kill should land mid-sweep, with results still missing"
     assert main(run_args(part, "--resume", "--workers", "2")) == 0
     assert main(run_args(tmp_path / "ref")) == 0  # in-process
     files = sorted(p.name for p in part.glob("*.npz"))
