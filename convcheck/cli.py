@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from .errors import ConvcheckError, InputError
+from .limits import MAX_FUZZ_INSTANCES
+from .outdir import folder_argument
 from .safe_text import escape
 
 EXIT_USAGE = 2
@@ -92,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="most runs per batch between saves (default 256)")
     p.add_argument("--max-records", type=_pos_int, default=None, metavar="N",
                    help="cap on the per-step records (f, |grad f|, step) kept per run (default: all)")
-    p.add_argument("--out", default="runs", metavar="DIR", help="output folder (default runs/)")
+    p.add_argument("--out", type=folder_argument, default="runs", metavar="DIR", help="output folder (default runs/)")
     _add_write_flags(p)
     _add_scheduler_flags(p)
 
@@ -106,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run the built-in study (every result of the paper on catalogue problems "
                                    "meeting its hypotheses) and compare each certificate with the prediction.")
     p.add_argument("--quick", action="store_true", help="smaller runs (about a minute)")
-    p.add_argument("--fuzz", type=_pos_int, default=None, metavar="N",
-                   help="instead: the theorem fuzzer, N random instances meeting a result's hypotheses")
+    p.add_argument("--fuzz", type=_fuzz_count, default=None, metavar="N",
+                   help="instead: the theorem fuzzer, N random instances meeting a result's hypotheses "
+                        f"(at most {MAX_FUZZ_INSTANCES})")
     p.add_argument("--seed", type=_nonneg_int, default=0, help="fuzzer campaign seed (default 0)")
     p.add_argument("--json", action="store_true", help="print the study (or the fuzz campaign) as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -119,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "study, or for the trace files given.")
     p.add_argument("runs", nargs="*", metavar="TRACE",
                    help="trace files or folders to report on instead of the default study")
-    p.add_argument("--out", default=None, metavar="DIR",
+    p.add_argument("--out", type=folder_argument, default=None, metavar="DIR",
                    help="output folder (default report/, replaced when convcheck wrote it)")
     p.add_argument("--quick", action="store_true", help="the --quick theorem study (faster, smaller runs)")
     p.add_argument("--no-figures", action="store_true", help="skip the paper's figures")
@@ -132,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("figures", help="regenerate the paper's figures",
                        description="Regenerate the paper's figures: PNG, PDF and a JSON sidecar of each.")
-    p.add_argument("--out", default="figures", metavar="DIR", help="output folder (default figures/)")
+    p.add_argument("--out", type=folder_argument, default="figures", metavar="DIR", help="output folder (default figures/)")
     _add_write_flags(p)
 
     from .cli_check import add_parser as add_check_parser  # `convcheck check` lives in cli_check.py
@@ -149,7 +152,7 @@ def _add_wide(p):
 
 def _add_write_flags(p):
     p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
-    p.add_argument("--resume", action="store_true", help="keep earlier results and run only what is missing")
+    p.add_argument("--resume", action="store_true", help="keep earlier results and run only what is missing or failed")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
 
@@ -170,21 +173,24 @@ def scheduler_of(args):
     return scheduler
 
 
-def _whole_number(minimum: int, what: str):
-    """argparse type: an integer ≥ ``minimum``, else a one-line error naming what is accepted."""
+def _whole_number(minimum: int, what: str, maximum: int = None):
+    """argparse type: an integer ≥ ``minimum`` (and ≤ ``maximum``), else a one-line error naming what is
+    accepted."""
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a {what} whole number, got {text!r}")
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            bound = "" if maximum is None else f" at most {maximum}"
+            raise argparse.ArgumentTypeError(f"expected a {what} whole number{bound}, got {text!r}")
         return value
     return parse
 
 
 _pos_int = _whole_number(1, "positive")
 _nonneg_int = _whole_number(0, "non-negative")
+_fuzz_count = _whole_number(1, "positive", MAX_FUZZ_INSTANCES)
 
 
 def parse_vector(text: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from .errors import SpecError
+from .outdir import folder_argument
 from .specs import BARE_KEY, parse_spec
 
 
@@ -25,7 +26,7 @@ def add_parser(sub, whole_number, parse_vector) -> None:
                         "(a bare L or lower_bound counts as a proven bound)")
     p.add_argument("--seed", type=whole_number(0, "--seed"), default=0,
                    help="seed of the runs' random draws (RSAM, random errors; default 0)")
-    p.add_argument("--out", default=None, help="write check.md, check.json and the traces into this folder "
+    p.add_argument("--out", type=folder_argument, default=None, help="write check.md, check.json and the traces into this folder "
                                                "(new or empty; an earlier check folder with --force)")
     p.add_argument("--force", action="store_true",
                    help="replace an earlier check folder (never one holding files convcheck did not write)")

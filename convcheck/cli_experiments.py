@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .errors import OutputExistsError
+from .outdir import folder_argument
 
 OUTPUT_NAMES = ("experiments.md", "experiments.json", "experiments_figure2.png", "experiments_figure2.pdf",
                 "experiments_figure2.json")
@@ -22,7 +23,7 @@ def add_parser(sub) -> None:
                                            "(needs scikit-learn)",
                        description=" ".join(__doc__.split("\n\n")[1].split()))
     p.add_argument("--quick", action="store_true", help="40 epochs instead of 200 (about 35 s of CPU instead of 2.5 min)")
-    p.add_argument("--out", default="experiments", help="output folder (default experiments/)")
+    p.add_argument("--out", type=folder_argument, default="experiments", help="output folder (default experiments/)")
     p.add_argument("--force", action="store_true", help="replace earlier results in the output folder")
     p.add_argument("--quiet", action="store_true", help="no progress and no table on the terminal")
 

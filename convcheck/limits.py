@@ -18,6 +18,11 @@ MAX_ITERS = 10 ** 10
 SCHEDULE_CHECK_EXHAUSTIVE = 1 << 17
 SCHEDULE_CHECK_SAMPLES = 4096
 
+#: Most instances of one theorem-fuzzer campaign (``convcheck theorems --fuzz N``). Every trace of the
+#: campaign is kept until it is judged (about 0.1 MB each at the default 3000 steps), so 10^4
+#: instances stay near 1 GB; a larger study is several campaigns with different ``--seed``.
+MAX_FUZZ_INSTANCES = 10_000
+
 # ------------------------------------------------------------------ expressions
 #: Largest integer an expression may build, in decimal digits (left operands included:
 #: ``((9**999)**999)**999`` is refused before it is computed). Below Python's 4300-digit limit on

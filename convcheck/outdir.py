@@ -46,6 +46,15 @@ REPORT_MARKER = ".convcheck-report"
 REPORT_NAMES = {"index.html", "report.md", "results.json", "figures", REPORT_MARKER}
 
 
+
+def folder_argument(text: str) -> str:
+    """argparse type of every ``--out``: a folder name that is not empty or blank (``--out ""`` would
+    otherwise mean the current directory, and write or replace files there)."""
+    import argparse
+    if not isinstance(text, str) or not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a folder name, got {text!r}")
+    return text
+
 def CHECK_NAMES(name: str) -> bool:  # noqa: N802 -- used like the set REPORT_NAMES
     """The top-level names of a ``convcheck check --out`` folder: check.md, check.json, run<i>.npz."""
     return name in ("check.md", "check.json", REPORT_MARKER) or re.fullmatch(r"run[0-9]{1,6}\.npz", name) is not None

@@ -3,8 +3,8 @@
 A folder written by ``convcheck run`` holds ``<hash>.npz`` per configuration and ``index.json`` (the
 list of configurations with their files and statuses). Every file is written atomically (temporary
 file, then rename), so an interrupted sweep leaves only complete files; ``--resume`` re-runs only the
-configurations whose file is missing or unreadable; a folder holding results is never overwritten
-without ``--force``, and ``--force`` removes only files convcheck wrote (see :mod:`convcheck.outdir`).
+configurations whose file is missing, unreadable or "failed" (the user's code raised); a folder holding
+results is never overwritten without ``--force``, and ``--force`` removes only files convcheck wrote (see :mod:`convcheck.outdir`).
 ``index.json`` is read through a validated reader (size, JSON shape, entry names) and updated under a
 lock, merged with what is on disk, so several writers on one folder lose no entry.
 """
@@ -75,16 +75,19 @@ def owned_run_files(out: Path) -> list:
 
 
 def completed_hashes(out: Path) -> set:
-    """Hashes whose trace file exists and loads (a corrupt or partial file counts as missing)."""
+    """Hashes whose trace file exists, loads and holds a result: a corrupt or partial file counts as
+    missing, and so does a "failed" trace (the user's code raised; that is no result, so ``--resume``
+    runs the configuration again, e.g. after the code was mended)."""
     done = set()
     for path in Path(out).glob("*.npz"):
         if not _HASH.match(path.stem):
             continue
         try:
-            Trace.load(path)
+            trace = Trace.load(path)
         except TraceFileError:
             continue
-        done.add(path.stem)
+        if trace.status != "failed":
+            done.add(path.stem)
     return done
 
 

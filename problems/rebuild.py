@@ -25,7 +25,7 @@ from pathlib import Path
 
 from convcheck import user_code
 from convcheck.declarations import UNDECLARED, Declaration
-from convcheck.errors import ConvcheckError, InputError, SpecError, TraceFileError
+from convcheck.errors import ConvcheckError, InputError, TraceFileError
 from convcheck.methods import Method
 
 from .base import FunctionProblem, Problem

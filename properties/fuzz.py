@@ -370,10 +370,26 @@ def certify_and_judge(instance: Instance, trace) -> Outcome:
     return judge(instance, cert, trace)
 
 
+def _check_campaign(count, seed, iters) -> None:
+    """One-line errors for a campaign size outside 1 … MAX_FUZZ_INSTANCES, a negative seed or a
+    non-positive run length, before anything is drawn."""
+    from convcheck.errors import InputError
+    from convcheck.limits import MAX_FUZZ_INSTANCES, MAX_ITERS
+    whole = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool)  # noqa: E731
+    if not whole(count) or not 1 <= count <= MAX_FUZZ_INSTANCES:
+        raise InputError(f"fuzz: the number of instances must be a whole number from 1 to {MAX_FUZZ_INSTANCES} "
+                         f"(one campaign keeps all its traces; run several seeds for more), got {count!r}")
+    if not whole(seed) or seed < 0:
+        raise InputError(f"fuzz: the seed must be a non-negative whole number, got {seed!r}")
+    if not whole(iters) or not 1 <= iters <= MAX_ITERS:
+        raise InputError(f"fuzz: iters must be a whole number from 1 to {MAX_ITERS}, got {iters!r}")
+
+
 def run_campaign(count: int, seed: int = 0, iters: int = 3000, progress: bool = False,
                  scheduler=None) -> Campaign:
     """Draw ``count`` instances of campaign ``seed``, run them (batched by problem), certify, judge;
     ``scheduler``: the runs on a Dask cluster (see :func:`convcheck.sweep`), same results."""
+    _check_campaign(count, seed, iters)
     started = time.perf_counter()
     instances = [draw_instance(seed, index, iters) for index in range(count)]
     configs = [dict(problem=i.problem, method=i.method, x0=np.asarray(i.x0), iters=i.iters, step=i.step,

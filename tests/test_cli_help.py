@@ -153,3 +153,34 @@ def test_no_reference_to_a_document_users_do_not_have():
     offenders = [str(path.relative_to(ROOT)) for folder in ("convcheck", "problems", "properties", "reports")
                  for path in (ROOT / folder).rglob("*.py") if pattern.search(path.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--problem", "x2", "--method", "gd", "--iters", "5", "--out", ""],
+    ["report", "--out", "  "],
+    ["check", "--problem", "x2", "--method", "gd", "--iters", "10", "--out", ""],
+    ["figures", "--out", ""],
+    ["theorems", "--fuzz", "10001"],
+    ["theorems", "--fuzz", "0"],
+])
+def test_an_empty_output_folder_or_an_oversized_campaign_is_a_usage_error(argv, tmp_path, monkeypatch, capsys):
+    """``--out ""`` would mean the current folder (files written or replaced there), and ``--fuzz N``
+    keeps all N traces: both are refused in one line with status 2 before any work, and nothing is
+    written."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert ("folder name" in err) or ("at most 10000" in err) or ("positive whole number" in err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_fuzz_campaign_api_checks_its_size_before_drawing():
+    from convcheck.errors import InputError
+    from convcheck.limits import MAX_FUZZ_INSTANCES
+    from convcheck.properties.fuzz import run_campaign
+    for bad in (0, MAX_FUZZ_INSTANCES + 1, 2.0, True):
+        with pytest.raises(InputError, match="whole number from 1 to"):
+            run_campaign(bad)
+    with pytest.raises(InputError, match="seed"):
+        run_campaign(3, seed=-1)

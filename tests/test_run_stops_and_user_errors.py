@@ -175,6 +175,42 @@ def test_the_command_line_keeps_the_other_results_and_exits_1(tmp_path, monkeypa
     assert statuses == ["completed", "failed"] and len(list(out.glob("*.npz"))) == 2
 
 
+
+def test_resume_runs_a_failed_configuration_again(tmp_path, monkeypatch, capsys):
+    """A "failed" trace is no result: ``run --resume`` after the user's code is mended runs that
+    configuration again (and only it), and the index then says completed."""
+    from convcheck.cli import main
+    from convcheck.store import read_index
+
+    flag = tmp_path / "broken"
+    flag.write_text("1")
+    module = tmp_path / "mendable_problem_module.py"
+    module.write_text("import os\n"
+                      "import numpy as np\n"
+                      "from convcheck.problems import from_functions\n"
+                      f"FLAG = {str(flag)!r}\n"
+                      "def make():\n"
+                      "    state = {'calls': 0}\n"
+                      "    def grad(X):\n"
+                      "        state['calls'] += 1\n"
+                      "        if os.path.exists(FLAG) and state['calls'] > 20:\n"
+                      "            raise ZeroDivisionError('mended later')\n"
+                      "        return np.array(X, float)\n"
+                      "    return from_functions(lambda X: 0.5 * np.sum(X ** 2, axis=-1), grad, 2, name='mendable')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out"
+    argv = ["run", "--problem", "py:mendable_problem_module:make", "--problem", "x2", "--method", "gd",
+            "--step", "0.1", "--iters", "100", "--out", str(out)]
+    assert main(argv) == 1
+    assert sorted(e["status"] for e in read_index(out)) == ["completed", "failed"]
+    capsys.readouterr()
+    flag.unlink()
+    assert main(argv + ["--resume"]) == 0
+    err = capsys.readouterr().err
+    assert "2 configuration(s), 1 already done, running 1" in err
+    assert sorted(e["status"] for e in read_index(out)) == ["completed", "completed"]
+    assert len(list(out.glob("*.npz"))) == 2
+
 # ---------------------------------------------------------------------- py: factories that raise
 FACTORIES = '''
 import numpy as np
