@@ -296,9 +296,16 @@ def condition_9(s: Setting) -> Decision:
     if q is None:
         # an analytic f has *some* q < 1, but q can be arbitrarily close to 1 (x^2000): no stated or
         # bounded exponent, no decision
-        why = "f is analytic, but its Łojasiewicz exponent is neither stated nor bounded and may be " \
-              "arbitrarily close to 1" if s.meta.analytic else "φ is not known to be of Łojasiewicz form"
-        return Decision(None, f"condition (9): {why} ({how_q})")
+        if s.meta.kl_exponent is not None:
+            # an exponent was stated but does not apply everywhere (an estimate, or known at the
+            # minimizers only while other stationary points may be accumulation points)
+            why = f"the stated Łojasiewicz exponent cannot be used: {how_q}"
+        elif s.meta.analytic:
+            why = ("f is analytic, but its Łojasiewicz exponent is not stated and may be arbitrarily close "
+                   f"to 1 ({how_q})")
+        else:
+            why = f"φ is not known to be of Łojasiewicz form ({how_q})"
+        return Decision(None, f"condition (9): {why}")
     base = q
     tried = sorted({base, max(base, LARGEST_TESTED_EXPONENT)})
     fact = None

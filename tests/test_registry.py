@@ -65,6 +65,19 @@ def test_condition_9_needs_a_stated_exponent():
     assert condition_9(slow).value is not True  # Σ k^-0.55 (Σ_{i≥k} i^-1.25)^q diverges for every q < 1
 
 
+def test_condition_9_says_why_a_stated_exponent_is_not_used():
+    """A stated q that is only an estimate, or known at the minimizers of a nonconvex f only, leaves (9)
+    undecided, and the reason says so (not "neither stated nor bounded")."""
+    estimate = condition_9(_setting(Meta(dim=1, analytic=True, L=1.0, kl_exponent=0.5,
+                                         provenance={"kl_exponent": "estimate"})))
+    assert estimate.value is None
+    assert "stated Łojasiewicz exponent cannot be used" in estimate.how and "estimate" in estimate.how
+    assert "not stated" not in estimate.how
+    at_minimizers = condition_9(_setting(Meta(dim=1, analytic=True, L=1.0, kl_exponent=0.5,
+                                              provenance={"kl_exponent": "exact"})))
+    assert at_minimizers.value is None and "minimizers only" in at_minimizers.how
+
+
 def test_corollary_3_5_hypotheses_on_logsum():
     """All of (11) decided, with the reasons quoted; P5 stays unpredicted on nonconvex logsum."""
     (app,) = applicable("logsum:n=2,seed=1", "sam", "power:c=0.4,p=0.55", "power:c=0.3,p=0.7",
