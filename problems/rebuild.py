@@ -152,6 +152,7 @@ class RecordedMethod(Method):
     recorded_spec: str = ""
     recorded_stop: bool = False
     declaration: Declaration = UNDECLARED
+    runnable = False      # no code: an audit of its declaration reads the recorded steps instead
 
     @property
     def spec(self) -> str:

@@ -282,12 +282,16 @@ def audit_declaration(config: dict, trace, verdict: str, details: list) -> tuple
     """A method whose steps break the error bound its declaration states (convcheck.declarations.audit,
     at the recorded iterates) is a contradiction: the prediction rested on a false declaration."""
     from convcheck import methods as methods_module
-    from convcheck.declarations import audit
+    from convcheck.declarations import audit, audit_recorded, declaration_of
 
     L, _ = lipschitz_constant(config["problem"].meta)
     if L is None or trace.status == "failed":
         return verdict, details
-    outcome = audit(methods_module.get(config["method"]), config["problem"], trace, L)
+    method = methods_module.get(config["method"])
+    if getattr(method, "runnable", True):
+        outcome = audit(method, config["problem"], trace, L)
+    else:   # a user's method known from a trace file only: audited on the steps it recorded
+        outcome = audit_recorded(declaration_of(method), config["problem"], trace, L)
     if outcome["holds"] is False:
         return "contradiction", details + [f"the method breaks its declared error bound at recorded iterates "
                                            f"(max ‖g − ∇f‖ / bound = {outcome['worst_ratio']:.3g}; {outcome['note']})"]

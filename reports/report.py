@@ -93,7 +93,7 @@ def runs_from_traces(paths) -> list:
     from convcheck.check import why_not
     from convcheck.problems.rebuild import method_from_trace
     from convcheck.properties import applicable, certify, problem_from_trace
-    from convcheck.properties.study import compare
+    from convcheck.properties.study import audit_declaration, compare
 
     out = []
     for path in paths:
@@ -106,12 +106,16 @@ def runs_from_traces(paths) -> list:
         certificate = certify(trace, problem)
         meta = trace.metadata
         radius = meta.get("radius")
-        decided = applicable(problem, method_from_trace(trace), meta["step"]["spec"],
+        method = method_from_trace(trace)
+        decided = applicable(problem, method, meta["step"]["spec"],
                              radius.get("spec") if isinstance(radius, dict) else None,
                              x0=np.asarray(meta.get("x0"), float), include_all=True)
         results = [a for a in decided if a.applies is True]
         for app in results:
-            verdict, details = compare(app, certificate, trace)
+            # as `convcheck check` does: a method whose steps break its declared error bound makes the
+            # prediction rest on a false declaration (a contradiction blamed on the method)
+            verdict, details = audit_declaration({"problem": problem, "method": method}, trace,
+                                                 *compare(app, certificate, trace))
             if not app.predicted and app.bound is None and not app.checks:
                 verdict = "no prediction"
             out.append((_record(len(out) + 1, app, trace, certificate, verdict, details), trace, problem, certificate))

@@ -303,3 +303,34 @@ def test_a_method_falsely_declared_as_sam_is_blamed_not_the_paper(impostor):
     # the real SAM passes the same audit on the same configuration
     real = run(problem, "sam", x0=params["x1"], iters=2000, step=params["t"], radius=params["rho"])
     assert audit(methods.get("sam"), problem, real, problem.meta.L)["holds"] is True
+
+
+def test_a_report_on_trace_files_audits_a_user_method_on_its_recorded_steps(tmp_path):
+    """`convcheck report TRACE` has no code for a user's method (it is rebuilt from the record), so the
+    declaration is audited on the recorded steps D = (x^k − x^{k+1})/t_k: SAM at three times the
+    radius declared as scale 1 is a contradiction blamed on the declaration; declared truly (scale 3),
+    and SAM itself, pass the same audit."""
+    from convcheck.declarations import audit_recorded
+    from convcheck.problems import get
+    from convcheck.problems.rebuild import method_from_trace
+    from convcheck.reports.report import runs_from_traces
+    from convcheck.trace import Trace
+
+    problem = get("x2")
+    step, radius = CASE_GRID[0][1], CASE_GRID[0][2]
+    wrong = declare(ScaledSAM(params={"c": 3.0}), PerturbedGradient(direction="∇f(x^k)", scale=1.0))
+    paths = {}
+    for name, method in (("wrong", wrong), ("true", ScaledSAM(params={"c": 3.0})), ("sam", "sam")):
+        trace = run(problem, method, np.array([1.0]), iters=4000, step=step, radius=radius)
+        paths[name] = tmp_path / f"{name}.npz"
+        trace.save(paths[name])
+    verdicts = {}
+    for name, path in paths.items():
+        trace = Trace.load(path)
+        rebuilt = method_from_trace(trace)
+        outcome = audit_recorded(declaration_of(rebuilt), problem, trace, problem.meta.L)
+        assert outcome["checked"] > 10
+        assert outcome["holds"] is (name != "wrong"), (name, outcome)
+        verdicts[name] = [(rec["verdict"], " ".join(rec["details"])) for rec, *_ in runs_from_traces([path])]
+    assert any(v == "contradiction" and "breaks its declared error bound" in d for v, d in verdicts["wrong"])
+    assert all(v != "contradiction" for v, _ in verdicts["true"] + verdicts["sam"])
