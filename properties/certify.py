@@ -80,7 +80,11 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "candidates": 64,         # tail samples standing for a continuum of accumulation points
     "tail_window": 2048,      # plain arrays: contiguous tail kept
     "checkpoints": 128,       # plain arrays: log-spaced iterates kept before the tail
-    "on_inconsistency": "raise",  # or "record"
+    "floor_windows": 4,       # the floor-model comparison needs this many windows after the peak
+    "floor_tol": 0.01,        # a model is rejected when its relative rms exceeds max(2 × the free fit's, this)
+    "order_statistic": 3,     # P1 "holds" reads the 3rd-smallest ‖∇f‖ per window (no decision from 1–2 points)
+    "stability": True,        # compare with the prefixes K/4 and K/2 (length stability)
+    "on_inconsistency": "downgrade",  # or "record" (keep, flagged) or "raise" (developers)
 }
 
 
@@ -109,7 +113,68 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
         raise InputError("certify: complex iterates or values are refused; a run of a real method is real")
     run = _from_trace(trace_or_iterates, problem) if _is_trace(trace_or_iterates) \
         else _from_array(trace_or_iterates, problem, opts)
-    return decide.decide(run, problem, opts)
+    cert = decide.decide(run, problem, opts)
+    if not opts["stability"] or run["status"] == "stationary" or not hasattr(cert, "direct"):
+        return cert
+    return _length_stable(cert, run, problem, opts)
+
+
+def _length_stable(cert, run, problem, opts):
+    """Compare with the prefixes K/4 and K/2; a property decided "holds" at one length and "fails" at
+    another is inconclusive at K with that reason (step 6 of the method)."""
+    k_last = int(cert.evidence["run"]["k_last"])
+    if k_last < 4 * int(opts["min_iterates"]):
+        return cert
+    prefixes = {}
+    for frac in (4, 2):
+        sub = _prefix(run, k_last // frac)
+        if sub is not None:
+            prefixes[f"K/{frac}"] = decide.decide(sub, problem, opts).summary
+    direct = {key: v for key, v in cert.direct.items()}
+    unstable = []
+    for key, verdict in cert.verdicts.items():
+        seen = {name: summary[key] for name, summary in prefixes.items()
+                if {summary[key], verdict.status} == {"holds", "fails"}}
+        if seen:
+            unstable.append(key)
+            detail = ", ".join(f"{name}: {status}" for name, status in seen.items())
+            direct[key] = decide.Verdict(
+                "inconclusive", f"not stable in the run length: {verdict.status} at K = {k_last} but {detail} "
+                f"(at K: {verdict.reason}); a longer run (about 4× the iterations) would decide", verdict.evidence)
+            for other in cert.verdicts:        # what K's verdict implied is withdrawn with it
+                if cert.verdicts[other].implied_by == key and other not in unstable:
+                    direct[other] = cert.direct[other]
+    cert.evidence["length_stability"] = {"prefixes": prefixes, "unstable": unstable}
+    if not unstable:
+        return cert
+    return decide.finish(direct, cert.evidence, opts, cert.bounded, cert.consistency.get("downgraded"))
+
+
+def _prefix(run: dict, k_cut: int):
+    """The run cut at k ≤ k_cut (scalars and kept iterates), or None when too little is left."""
+    it = run["iterates"]
+    n_scalar = int(np.searchsorted(run["k"], k_cut, side="right"))
+    n_kept = int(np.searchsorted(it.k, k_cut, side="right"))
+    if n_scalar < 2 or n_kept < 2:
+        return None
+    if run["source"] == "array" and "X" in run:
+        X = run["X"][:k_cut]
+        W = min(len(X), int(run["tail_window"]))
+        marks = np.unique(np.round(np.geomspace(1, len(X), int(run["checkpoints"]))).astype(np.int64)) - 1
+        marks = marks[marks < len(X) - W]
+        keep = np.concatenate([marks, np.arange(len(X) - W, len(X))])
+        iterates = Iterates(keep + 1, X[keep], len(marks))
+    else:
+        # a trace keeps a contiguous tail only at its end: the prefix's newest iterates are checkpoints
+        tail_start = min(it.tail_start, n_kept)
+        consecutive = tail_start < n_kept and it.tail_start <= n_kept
+        if not consecutive:
+            tail_start = max(n_kept - max(n_kept // 4, 2), 0)
+        iterates = Iterates(it.k[:n_kept], it.x[:n_kept], tail_start, consecutive=consecutive)
+    status = run["status"] if run["status_k"] is not None and run["status_k"] <= k_cut else "completed"
+    return {**run, "k": run["k"][:n_scalar], "f": run["f"][:n_scalar], "g": run["g"][:n_scalar],
+            "step": run["step"][:n_scalar], "iterates": iterates, "status": status,
+            "status_k": run["status_k"] if status != "completed" else None}
 
 
 def _is_trace(obj) -> bool:
@@ -162,7 +227,7 @@ def _from_array(X, problem, opts) -> dict:
     keep = np.concatenate([marks, np.arange(K - W, K)])
     return {"k": np.arange(1, K + 1, dtype=np.int64), "f": f, "g": g, "step": step, "record_every": 1,
             "iterates": Iterates(keep + 1, X[keep], len(marks)), "status": status, "status_k": status_k,
-            "source": "array"}
+            "source": "array", "X": X, "tail_window": int(opts["tail_window"]), "checkpoints": int(opts["checkpoints"])}
 
 
 __all__ = ["certify", "DEFAULT_OPTIONS", "EPS"]

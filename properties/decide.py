@@ -1,11 +1,13 @@
 """The five decisions, from a normalized run (see :mod:`.certify` for the method)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .accumulation import (boundedness, convergence, detect_cycle, farthest_point_sample,
                            gradient_change_bound, gradient_floor, _grad)
-from .rates import EPS, fit_rate, geometric_windows, liminf_test, limit_test, window_stat
+from .rates import EPS, LimitTest, fit_rate, geometric_windows, liminf_test, limit_test, window_stat
 from .verdict import Certificate, InconsistentVerdicts, Verdict, enforce_implications
 
 LONGER = "a longer run (about 16× the iterations) would decide"
@@ -49,7 +51,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     if run["status"] == "diverged" and bounded["status"] not in ("escaping", "unbounded"):
         bounded = {**bounded, "status": "unbounded",
                    "note": f"the run diverged at k = {run['status_k']} (non-finite values or iterates beyond the bound)"}
-    cycle = detect_cycle(it.tail, floor_x, opts)
+    cycle = detect_cycle(it.tail, floor_x, opts, consecutive=it.consecutive)
     conv = convergence(it, k, step, run["record_every"], windows, floor_x, bounded, cycle, opts)
 
     # ------------------------------------------------ accumulation-point candidates
@@ -68,24 +70,47 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     probe_floor = gradient_floor(problem, probe, x_scale, opts)
     floor_g = float(np.max(probe_floor))
     cand_g, cand_floor = probe_gnorm[:-1], probe_floor[:-1]
+    L = _stated_L(problem)
     if radius is not None and len(points):
-        change = gradient_change_bound(problem, points, probe_grad[:-1], radius)
+        # with a stated Lipschitz constant L of ∇f the change within the radius is at most L·radius, so
+        # ‖∇f(x̄)‖ ≥ ‖∇f(c)‖ − L‖c − x̄‖ is a bound; otherwise a probed estimate
+        change = np.full(len(points), L * radius) if L is not None else \
+            gradient_change_bound(problem, points, probe_grad[:-1], radius)
     else:
         change = np.zeros(len(points))
     evidence["scales"]["floor_grad"] = floor_g
     candidates = {"kind": kind, "count": int(len(points)), "radius": radius,
                   "grad_norm": cand_g.tolist(), "grad_floor": cand_floor.tolist(),
-                  "grad_change_within_radius": change.tolist()}
+                  "grad_change_within_radius": change.tolist(), "lipschitz_bound_used": L is not None}
     if len(points) and n <= 10:
         candidates["points"] = points.tolist()
     evidence.update(boundedness=bounded, cycle=_cycle_evidence(cycle), convergence=conv.evidence,
                     candidates=candidates)
 
     # ------------------------------------------------ gradient trends
+    quarter = kf > 0.75 * k_last
+    g_recent = g[quarter & np.isfinite(g)]
     gmax, pos = window_stat(kf, g, windows, np.max)
     gmin, _ = window_stat(kf, g, windows, np.min)
-    trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window")
-    trend_min = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window")
+    order = int(opts["order_statistic"])
+    glow, _ = window_stat(kf, g, windows, lambda v: np.partition(v, order - 1)[order - 1] if v.size >= 2 * order
+                          else np.nan)
+    above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
+    trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window",
+                           recent=float(g_recent.max()) if g_recent.size else None, end_above_floor=above)
+    # "holds" is read from the order-th smallest value per window (one or two small values decide
+    # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
+    trend_low = liminf_test(pos, glow, floor_g, opts, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
+                            end_above_floor=above)
+    trend_raw = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window",
+                            recent=float(g_recent.min()) if g_recent.size else None, end_above_floor=above)
+    if trend_low.status == "zero" or trend_raw.status == "positive":
+        trend_min = trend_low if trend_low.status == "zero" else trend_raw
+    elif trend_low.status == "unknown":
+        trend_min = trend_low
+    else:   # the two statistics disagree (a few small values below a level): neither decides
+        trend_min = LimitTest("unknown", f"{trend_low.note}, but {trend_raw.note}; a longer run (about 16× the "
+                              "iterations) would decide", last=trend_raw.last, floor=floor_g)
     is_bounded = bounded["status"] == "bounded" or conv.status == "converges" or conv.cycle
     grad_rate = fit_rate(kf, g, floor_g)
 
@@ -131,13 +156,19 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
 
     # ------------------------------------------------ P4
     fosc, fpos = window_stat(kf, f, windows, np.ptp)
-    f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window")
+    f_recent = f[quarter & np.isfinite(f)]
+    f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window",
+                        recent=float(np.ptp(f_recent)) if f_recent.size else None)
     f_limit = float(f[np.isfinite(f)][-1]) if np.isfinite(f).any() else float("nan")
     p4_ev = {"f_test": f_test.to_dict(), "f_limit_estimate": f_limit, "candidates_kind": kind}
-    has_stationary = p2.status == "holds" and kind != "none" or bool(np.any(stationary))
+    # compactness: on a bounded run with liminf ‖∇f‖ = 0, a subsequence with ∇f → 0 has a limit point,
+    # stationary by continuity of ∇f; so a stationary accumulation point exists
+    compact_stationary = is_bounded and verdicts["P1"].status == "holds"
+    has_stationary = p2.status == "holds" and kind != "none" or bool(np.any(stationary)) or compact_stationary
     if kind in ("limit", "cycle") and len(points):
         p4_ev["f_at_candidates"] = _host(problem.f(problem.xp.asarray(points))).tolist()
-    no_stationary = (kind in ("limit", "cycle") and bool(np.all(nonstationary)) and trend_max.status != "zero") \
+    no_stationary = (kind in ("limit", "cycle") and bool(np.all(nonstationary)) and trend_max.status != "zero"
+                     and verdicts["P1"].status != "holds" and trend_min.status != "zero") \
         or (verdicts["P1"].status == "fails" and is_bounded)
     if run["status"] == "diverged":
         p4 = Verdict("fails", f"the run diverged at k = {run['status_k']}: f(x^k) has no limit at an "
@@ -152,8 +183,10 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
                      f"({_kind_text(kind, len(points))}), so f(x^k) cannot tend to a stationary value", p4_ev)
     elif f_test.status == "zero" and has_stationary:
         rate = fit_rate(kf, np.abs(f - f_limit), floor_f, k_max=k_last / 8)
-        p4 = Verdict("holds", f"f(x^k) converges ({f_test.note}) to {f_limit:.6g}, the value at a stationary "
-                     "accumulation point", p4_ev, rate=rate)
+        why = ("the value at a stationary accumulation point" if not compact_stationary or np.any(stationary)
+               or p2.status == "holds" else "the value at every accumulation point, one of which is stationary "
+               "(the run is bounded and liminf ‖∇f‖ = 0)")
+        p4 = Verdict("holds", f"f(x^k) converges ({f_test.note}) to {f_limit:.6g}, {why}", p4_ev, rate=rate)
     else:
         p4 = Verdict("inconclusive", f"undecided whether f(x^k) tends to a stationary value ({f_test.note}; "
                      f"P2 {p2.status})", p4_ev)
@@ -204,6 +237,21 @@ def _window_rate(pos, values, floor):
     return {"model": "power", "exponent": float(-slope), "r2": r2, "of": "window minima of ‖∇f‖"}
 
 
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _stated_L(problem):
+    """The problem's stated Lipschitz constant of ∇f (``meta.L``), or None."""
+    meta = getattr(problem, "meta", None)
+    L = getattr(meta, "L", None)
+    try:
+        L = float(L)
+    except (TypeError, ValueError):
+        return None
+    return L if np.isfinite(L) and L > 0 else None
+
+
 def _times(value: float, floor: float) -> str:
     """"N×" for value/floor, or "above" where the floor is exactly 0 (an exactly flat gradient)."""
     return f"{value / floor:.3g}×" if floor > 0 else "above"
@@ -244,8 +292,33 @@ def _too_short(k_last, evidence, opts) -> Certificate:
 
 
 def _finish(verdicts, evidence, opts, bounded) -> Certificate:
-    consistency = enforce_implications(verdicts, bounded)
+    """Propagate the implications; a contradiction (A holds, B fails, A ⇒ B) downgrades both direct
+    verdicts to inconclusive with the reason, and is counted in ``consistency["downgraded"]``."""
+    direct = {key: copy.deepcopy(v) for key, v in verdicts.items()}
+    return finish(direct, evidence, opts, bounded)
+
+
+def finish(direct: dict, evidence, opts, bounded, downgraded=None) -> Certificate:
+    """The certificate from the direct verdicts (see :func:`_finish`); ``direct`` is kept unchanged."""
+    downgraded = list(downgraded or [])
+    current = {key: copy.deepcopy(v) for key, v in direct.items()}
+    while True:
+        verdicts = {key: copy.deepcopy(v) for key, v in current.items()}
+        consistency = enforce_implications(verdicts, bounded)
+        if consistency["ok"] or opts["on_inconsistency"] != "downgrade":
+            break
+        for violation in consistency["violations"]:
+            a, b = violation.split(" holds but ")[0], violation.split(" fails")[0].split()[-1]
+            for key in (a, b):
+                if current[key].status != "inconclusive":
+                    current[key] = Verdict("inconclusive", f"contradictory evidence ({violation}; the direct "
+                                           f"check said: {current[key].reason}); a longer run (about 16× the "
+                                           "iterations) would decide", current[key].evidence)
+            downgraded.append(violation)
     if not consistency["ok"] and opts["on_inconsistency"] == "raise":
         raise InconsistentVerdicts("certificate violates " + "; ".join(consistency["violations"])
-                                   + " (a bug in convcheck.properties; pass on_inconsistency='record' to inspect)")
-    return Certificate(verdicts, evidence, consistency, dict(opts))
+                                   + " (a bug in convcheck.properties)")
+    consistency["downgraded"] = downgraded
+    cert = Certificate(verdicts, evidence, consistency, dict(opts))
+    cert.direct, cert.bounded = direct, bounded
+    return cert

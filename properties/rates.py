@@ -83,13 +83,14 @@ class LimitTest:
     newest_exponent: Optional[float] = None
     values: list = field(default_factory=list)
     positions: list = field(default_factory=list)
+    floor_fit: Optional[dict] = None
 
     def to_dict(self) -> dict:
         return {"status": self.status, "note": self.note, "last": self.last, "floor": self.floor,
                 "power_exponent": self.exponent, "local_exponent": self.local_exponent, "r2": self.r2,
                 "remaining_sum": self.remaining, "extrapolated_limit": self.extrapolated_limit,
                 "newest_exponent": self.newest_exponent,
-                "windows_k": self.positions, "window_values": self.values}
+                "windows_k": self.positions, "window_values": self.values, "floor_model": self.floor_fit}
 
 
 def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -119,6 +120,114 @@ def aitken_limit(values: np.ndarray):
     return float(values[-1] - drops[-1] * ratio / (1.0 - ratio))
 
 
+def _fit_floor(P: np.ndarray, Q: np.ndarray, c_test: float) -> tuple:
+    """For decay shapes φ in the columns of P = φ/v (m, S), with Q = 1/v (m,) and the residual
+    (c + a·φ − v)/v: the rss with (c, a) ≥ 0 free, with c = 0, with c = ``c_test`` (each (S,)), and the
+    free fit's c."""
+    with np.errstate(all="ignore"):
+        spp, spq, sp = np.sum(P * P, 0), Q @ P, np.sum(P, 0)
+        sqq, sq = Q @ Q, Q.sum()
+        det = spp * sqq - spq ** 2
+        a0 = np.where(spp > 0, sp / spp, 0.0)
+        rss_zero = np.sum((a0 * P - 1.0) ** 2, 0)
+        c0 = sq / sqq
+        rss_const = float(np.sum((c0 * Q - 1.0) ** 2))
+        c = np.where(det > 0, (spp * sq - spq * sp) / det, -1.0)
+        a = np.where(det > 0, (sqq * sp - spq * sq) / det, -1.0)
+        pair = (c >= 0) & (a >= 0)
+        rss_pair = np.sum((c * Q[:, None] + a * P - 1.0) ** 2, 0)
+        rss_free = np.where(pair, rss_pair, np.minimum(rss_zero, rss_const))
+        c_free = np.where(pair, c, np.where(rss_zero <= rss_const, 0.0, c0))
+        target = (1.0 - c_test * Q)[:, None]
+        a_t = np.maximum(np.where(spp > 0, np.sum(P * target, 0) / spp, 0.0), 0.0)
+        rss_test = np.sum((a_t * P - target) ** 2, 0)
+    clean = lambda r: np.where(np.isfinite(r), r, np.inf)  # noqa: E731
+    return clean(rss_free), clean(rss_zero), clean(rss_test), c_free
+
+
+def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dict:
+    """Compare v ≈ c + a·φ(k) (a floor c ≥ 0) with v ≈ a·φ(k) (no floor) over window statistics.
+
+    Decay shapes φ: power laws k^β (−4 ≤ β ≤ −0.05, the slowest decay read as one) and exponentials e^{−λk/K} (0.05 ≤ λ ≤ 700, K the
+    newest position). Relative least squares: the residual of window j is (model_j − v_j)/v_j, so every
+    window counts alike whatever the scale; for each shape (c, a) ≥ 0 solve a 2×2 linear problem, and the
+    shape parameter is minimized over a log-spaced grid, then a finer grid around the best point.
+    Returns ``c`` (fitted floor), ``rms_free`` (floor free), ``rms_zero`` (floor 0) and ``rms_test``
+    (floor held at ``c_test``).
+    """
+    k = np.asarray(positions, float)
+    v = np.asarray(values, float)
+    scale = v[-1]
+    v = v / scale
+    c_rel = c_test / scale
+    Q = 1.0 / v
+    logv = np.log(v)[:, None]
+    logk = np.log(k)[:, None]
+    rel = (k / k[-1] - 1.0)[:, None]
+    # u = log |shape parameter|; power: φ = k^(−e^u), exponential: φ = e^(−e^u (k/K − 1))
+    families = ((lambda u: -np.exp(u)[None, :] * logk, np.log(0.05), np.log(4.0)),
+                (lambda u: -np.exp(u)[None, :] * rel, np.log(0.05), np.log(700.0)))
+    best = [np.inf, np.inf, np.inf]
+    c_best = 0.0
+    for logphi_of, lo, hi in families:
+        def evaluate(u):
+            P = np.exp(np.clip(logphi_of(u) - logv, -700.0, 700.0))
+            return _fit_floor(P, Q, c_rel)
+        grid = np.linspace(lo, hi, 160)
+        coarse = evaluate(grid)
+        h = grid[1] - grid[0]
+        for which in range(3):
+            i = int(np.argmin(coarse[which]))
+            fine_u = np.linspace(grid[i] - h, grid[i] + h, 41)
+            fine = evaluate(fine_u)
+            j = int(np.argmin(fine[which]))
+            r = min(float(fine[which][j]), float(coarse[which][i]))
+            if r < best[which]:
+                best[which] = r
+                if which == 0:
+                    c_best = float(fine[3][j]) if fine[which][j] <= coarse[which][i] else float(coarse[3][i])
+    m = len(v)
+    return {"c": float(c_best * scale), "rms_free": float(np.sqrt(best[0] / m)),
+            "rms_zero": float(np.sqrt(best[1] / m)), "rms_test": float(np.sqrt(best[2] / m)),
+            "c_test": float(c_test), "windows": m}
+
+
+def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional[dict]:
+    """The floor-model comparison (:func:`floor_model`) over the windows after the peak: the newest
+    2·``tail_windows`` of them, or the newest ``tail_windows`` + 1 where those fit the decay shapes
+    better (a transient in the older windows); None with fewer than ``floor_windows`` positive windows.
+
+    A floor of half the newest value is *rejected* when the fitted floor is at most a quarter of the
+    newest value and holding the floor there raises the rms by a quarter (and above ``floor_tol``), or
+    when the quantity falls steeper than k^-4 over the newest two windows; a positive floor is
+    *accepted* when the fitted floor is at least half the newest value and the no-floor fit is worse
+    by the same margin.
+    """
+    pos, val = pos[-2 * int(options["tail_windows"]):], val[-2 * int(options["tail_windows"]):]
+    start = int(np.argmax(val >= 0.5 * np.max(val)))     # skip a rise to the peak (a transient)
+    pos, val = pos[start:], val[start:]
+    keep = val > 0
+    if np.count_nonzero(keep) < int(options["floor_windows"]) or not keep[-1]:
+        return None
+    pos, val = pos[keep], val[keep]
+    fit = floor_model(pos, val, 0.5 * val[-1])
+    short = int(options["tail_windows"]) + 1
+    if len(val) > short and fit["rms_free"] > options["floor_tol"]:
+        newer = floor_model(pos[-short:], val[-short:], 0.5 * val[-1])
+        if newer["rms_free"] < 0.5 * fit["rms_free"]:
+            fit, pos, val = newer, pos[-short:], val[-short:]
+    margin = 1.25
+    fit["floor_ratio"] = fit["c"] / val[-1]
+    steep = len(val) >= 3 and bool(np.log(val[-3] / val[-1]) / np.log(pos[-1] / pos[-3]) >= 4.0)
+    fit["steep_decay"] = steep
+    fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.25 and
+                                           fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"])))
+    fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and
+                                 fit["rms_zero"] > max(margin * fit["rms_free"], options["floor_tol"]))
+    fit["k_range"] = [float(pos[0]), float(pos[-1])]
+    return fit
+
+
 def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[bool, float]:
     """(settling on a positive level?, exponent between the newest two windows).
 
@@ -134,7 +243,57 @@ def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[b
 
 
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
-               summable: bool = False, what: str = "the quantity") -> LimitTest:
+               summable: bool = False, what: str = "the quantity", recent: Optional[float] = None,
+               end_above_floor: bool = False) -> LimitTest:
+    """See :func:`_limit_test`; afterwards a "zero" needs the floor model to reject a floor of half the
+    newest value, a "levelled off" needs it to accept a positive floor (:func:`floor_model`), and any
+    "positive" is withdrawn when ``recent`` (the statistic over the newest quarter of the run) is below
+    ``zero_drop`` × the newest window's: an event early in the newest window then dominates it."""
+    ok = np.isfinite(values)
+    pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
+    raw = val
+    val = np.maximum(val, floor)               # below the round-off floor a value is zero, and all alike
+    # ... unless the quantity at the last iterate is itself far above the floor (the floor is taken
+    # there): then a steady growth of the raw values is growth (a divergence seen on its finite part)
+    if end_above_floor and raw.size >= 3 and bool(np.all(np.diff(raw[-3:]) > 0) and raw[-1] >= 10.0 * raw[-3]):
+        val = raw
+    out = _limit_test(pos, val, floor, options, summable, what)
+    if out.status == "unknown" or out.note.startswith(what + " is at the round-off floor"):
+        return out
+    fit = _floor_evidence(pos, val, options)
+    out.floor_fit = fit
+    if out.status == "zero" and (fit is None or not fit["floor_rejected"]):
+        out.status = "unknown"
+        out.note = (f"{what} decreases, but a positive floor is not rejected by the model comparison "
+                    + _fit_text(fit) + "; a longer run (about 16× the iterations) would decide")
+        out.longer_factor = 16.0
+    elif out.status == "positive" and recent is not None and np.isfinite(recent) and \
+            recent <= max(options["zero_drop"] * out.last, floor):
+        out.status = "unknown"
+        out.note = (f"{what} over the newest quarter of the run ({recent:.3g}) is far below its newest-window "
+                    f"value ({out.last:.3g}): a late event dominates the newest window; a longer run "
+                    "(about 4× the iterations) would decide")
+        out.longer_factor = 4.0
+    elif out.status == "positive" and "levelled off" in out.note and (fit is None or not fit["floor_accepted"]):
+        out.status = "unknown"
+        out.note = (f"{what} decreases slowly, and a positive floor is not established by the model comparison "
+                    + _fit_text(fit) + "; a longer run (about 16× the iterations) would decide")
+        out.longer_factor = 16.0
+    elif fit is not None:
+        out.note += " (" + _fit_text(fit) + ")"
+    return out
+
+
+def _fit_text(fit: Optional[dict]) -> str:
+    if fit is None:
+        return "(too few windows after the peak for it)"
+    return (f"c + a·k^β over {fit['windows']} windows: fitted floor c = {fit['floor_ratio']:.2g}× the newest "
+            f"value, rms {fit['rms_free']:.2g} with the floor free, {fit['rms_zero']:.2g} without a floor, "
+            f"{fit['rms_test']:.2g} with c at half the newest value")
+
+
+def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
+                summable: bool = False, what: str = "the quantity") -> LimitTest:
     """Decide whether the window statistics ``values`` (oldest first) tend to zero.
 
     Parameters
@@ -146,8 +305,6 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     summable : also require a summable decay (power exponent at most ``-beta_sum``).
     what : the quantity's name for the note.
     """
-    ok = np.isfinite(values)
-    pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
     peak = float(np.max(val)) if val.size else 0.0
     m = int(options["tail_windows"])
     pos, val = pos[-m:], val[-m:]
@@ -236,7 +393,8 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
 
 
 def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options: dict,
-                what: str = "min ‖∇f‖ per window") -> LimitTest:
+                what: str = "min ‖∇f‖ per window", recent: Optional[float] = None,
+                end_above_floor: bool = False) -> LimitTest:
     """Decide whether liminf of a quantity is zero from its window minima (oldest first).
 
     The minima of an oscillating quantity are irregular (each is a rare near-miss), so besides
@@ -247,7 +405,7 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     of it (near-records keep occurring). "positive" only when the raw window minima level off or grow (never from a plateau of
     the running minimum, which only means that no new record happened yet).
     """
-    direct = limit_test(positions, minima, floor, options, what=what)
+    direct = limit_test(positions, minima, floor, options, what=what, recent=recent, end_above_floor=end_above_floor)
     if direct.status != "unknown":
         return direct
     ok = np.isfinite(minima)
@@ -264,8 +422,9 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     slope_all = (logr[-1] - logr[0]) / (logk[-1] - logk[0])
     slope_half = (logr[-1] - logr[mid]) / (logk[-1] - logk[mid])
     drop = running[0] / max(running[-1], tiny)
+    fit = _floor_evidence(pos, np.maximum(running, tiny), options)
     if (slope_all <= -options["beta_min"] and slope_half <= 0.5 * slope_all and drop >= 10.0
-            and val[-1] <= 10.0 * running[-1]):
+            and val[-1] <= 10.0 * running[-1] and fit is not None and fit["floor_rejected"]):
         return LimitTest("zero", f"the running minimum of {what} fell {drop:.3g}-fold (as k^{slope_all:.3g}, "
                          f"k^{slope_half:.3g} over the newer half) across the last {val.size} geometric windows, "
                          "and the newest window comes within a factor 10 of it", last=float(val[-1]),

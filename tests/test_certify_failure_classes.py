@@ -14,8 +14,6 @@ from convcheck.properties import certify
 from labelled_sequences import ALL, NONE, double_well, problem, quadratic, rosenbrock, scaled
 
 KEYS = ("P1", "P2", "P3", "P4", "P5")
-# 26 of 48 fail on the rules before the rework of issue 12 (next commit); marked until then
-pytestmark = pytest.mark.xfail(strict=False, reason="certifier rework pending")
 
 
 def half(n=1):
