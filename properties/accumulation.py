@@ -151,8 +151,10 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
     path, pos = window_stat(kf, step, windows, np.sum)
     path = path * record_every
     recent_path = 2.0 * record_every * float(np.nansum(step[quarter])) if quarter.any() else None
+    eighth = kf > 0.875 * k_last
+    end_path = 2.0 * record_every * float(np.nansum(step[eighth])) if eighth.any() else None
     path_test = limit_test(pos, path, floor_x, options, summable=True, what="the path length per window",
-                           recent=recent_path)
+                           recent=recent_path, end=end_path)
     step_max, _ = window_stat(kf, step, windows, np.max)
     # a cycle keeps its step size: the median step per window must level off at a positive value
     step_mid, _ = window_stat(kf, step, windows, np.median)
@@ -176,8 +178,11 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
         else None
     if recent_radius is not None and quarter.any() and np.isfinite(step[quarter]).any():
         recent_radius = max(recent_radius, 0.5 * float(np.nanmax(step[quarter])))
+    last8 = it.k > 0.875 * k_last
+    end_radius = 2.0 * float(np.max(np.linalg.norm(it.x[last8] - it.x[-1], axis=-1))) if np.count_nonzero(last8) > 1 \
+        else None
     radius_test = limit_test(np.asarray(radii_k), radii, floor_x, options, summable=True,
-                             what="the Cauchy radius per window", recent=recent_radius)
+                             what="the Cauchy radius per window", recent=recent_radius, end=end_radius)
     cycle_valid = cycle is not None and step_test.status == "positive"
     evidence = {"path_length_test": path_test.to_dict(), "cauchy_radius_test": radius_test.to_dict(),
                 "cauchy_radii": radii.tolist(), "median_step_test": step_test.to_dict(),

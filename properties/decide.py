@@ -90,6 +90,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     # ------------------------------------------------ gradient trends
     quarter = kf > 0.75 * k_last
     g_recent = g[quarter & np.isfinite(g)]
+    g_end = g[(kf > 0.875 * k_last) & np.isfinite(g)]
     gmax, pos = window_stat(kf, g, windows, np.max)
     gmin, _ = window_stat(kf, g, windows, np.min)
     order = int(opts["order_statistic"])
@@ -97,13 +98,15 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
                           else np.nan)
     above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
     trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window",
-                           recent=float(g_recent.max()) if g_recent.size else None, end_above_floor=above)
+                           recent=float(g_recent.max()) if g_recent.size else None, end_above_floor=above,
+                           end=float(g_end.max()) if g_end.size else None)
     # "holds" is read from the order-th smallest value per window (one or two small values decide
     # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
     trend_low = liminf_test(pos, glow, floor_g, opts, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
                             end_above_floor=above)
     trend_raw = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window",
-                            recent=float(g_recent.min()) if g_recent.size else None, end_above_floor=above)
+                            recent=float(g_recent.min()) if g_recent.size else None, end_above_floor=above,
+                            end=float(g_end.min()) if g_end.size else None)
     if trend_low.status == "zero" or trend_raw.status == "positive":
         trend_min = trend_low if trend_low.status == "zero" else trend_raw
     elif trend_low.status == "unknown":
@@ -122,6 +125,11 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     # ------------------------------------------------ P2
     stationary = (cand_g + change <= cand_floor)
     nonstationary = (cand_g - change > opts["significance"] * cand_floor)
+    if kind == "limit" and trend_raw.status != "positive":
+        # x^k → x̄ with ∇f(x̄) ≠ 0 means ‖∇f(x^k)‖ levels off at ‖∇f(x̄)‖ > 0: without that level in the
+        # run's own gradient sequence (a positive floor accepted over all windows), the candidate's
+        # gradient is a stage of the approach, not the limit's
+        nonstationary = np.zeros_like(nonstationary)
     p2_ev = {"candidates": candidates, "bounded": bounded["status"], "gradient_trend": trend_max.to_dict()}
     if kind == "none" and (trend_max.status == "zero" or run["status"] == "diverged" or bounded.get("steady")):
         p2 = Verdict("holds", "no accumulation point: " + bounded["note"] + "; so P2 holds vacuously "
@@ -157,8 +165,10 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     # ------------------------------------------------ P4
     fosc, fpos = window_stat(kf, f, windows, np.ptp)
     f_recent = f[quarter & np.isfinite(f)]
+    f_end = f[(kf > 0.875 * k_last) & np.isfinite(f)]
     f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window",
-                        recent=float(np.ptp(f_recent)) if f_recent.size else None)
+                        recent=float(np.ptp(f_recent)) if f_recent.size else None,
+                        end=float(np.ptp(f_end)) if f_end.size else None)
     f_limit = float(f[np.isfinite(f)][-1]) if np.isfinite(f).any() else float("nan")
     p4_ev = {"f_test": f_test.to_dict(), "f_limit_estimate": f_limit, "candidates_kind": kind}
     # compactness: on a bounded run with liminf ‖∇f‖ = 0, a subsequence with ∇f → 0 has a limit point,

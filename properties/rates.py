@@ -244,11 +244,13 @@ def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[b
 
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
                summable: bool = False, what: str = "the quantity", recent: Optional[float] = None,
-               end_above_floor: bool = False) -> LimitTest:
+               end_above_floor: bool = False, end: Optional[float] = None) -> LimitTest:
     """See :func:`_limit_test`; afterwards a "zero" needs the floor model to reject a floor of half the
     newest value, a "levelled off" needs it to accept a positive floor (:func:`floor_model`), and any
     "positive" is withdrawn when ``recent`` (the statistic over the newest quarter of the run) is below
-    ``zero_drop`` × the newest window's: an event early in the newest window then dominates it."""
+    ``zero_drop`` × the newest window's: an event early in the newest window then dominates it. A
+    "grows" needs the growth to last to the end: ``end`` (the statistic over the newest eighth of the run,
+    scaled to a window) must be at least the previous window's value, else the rise is a transit."""
     ok = np.isfinite(values)
     pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
     raw = val
@@ -273,6 +275,13 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         out.note = (f"{what} over the newest quarter of the run ({recent:.3g}) is far below its newest-window "
                     f"value ({out.last:.3g}): a late event dominates the newest window; a longer run "
                     "(about 4× the iterations) would decide")
+        out.longer_factor = 4.0
+    elif out.status == "positive" and " grows" in out.note and end is not None and np.isfinite(end) \
+            and len(out.values) >= 2 and end < out.values[-2]:
+        out.status = "unknown"
+        out.note = (f"{what} rose over the newest windows but has fallen back by the end of the run ({end:.3g} over "
+                    f"the newest eighth, against {out.values[-2]:.3g} in the window before): a transit, not a growth; "
+                    "a longer run (about 4× the iterations) would decide")
         out.longer_factor = 4.0
     elif out.status == "positive" and "levelled off" in out.note and (fit is None or not fit["floor_accepted"]):
         out.status = "unknown"
@@ -394,7 +403,7 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
 
 def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options: dict,
                 what: str = "min ‖∇f‖ per window", recent: Optional[float] = None,
-                end_above_floor: bool = False) -> LimitTest:
+                end_above_floor: bool = False, end: Optional[float] = None) -> LimitTest:
     """Decide whether liminf of a quantity is zero from its window minima (oldest first).
 
     The minima of an oscillating quantity are irregular (each is a rare near-miss), so besides
@@ -405,7 +414,8 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     of it (near-records keep occurring). "positive" only when the raw window minima level off or grow (never from a plateau of
     the running minimum, which only means that no new record happened yet).
     """
-    direct = limit_test(positions, minima, floor, options, what=what, recent=recent, end_above_floor=end_above_floor)
+    direct = limit_test(positions, minima, floor, options, what=what, recent=recent, end_above_floor=end_above_floor,
+                        end=end)
     if direct.status != "unknown":
         return direct
     ok = np.isfinite(minima)
