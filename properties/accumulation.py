@@ -150,7 +150,7 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
     quarter = kf > 0.75 * k_last
     path, pos = window_stat(kf, step, windows, np.sum)
     path = path * record_every
-    recent_path = 2.0 * record_every * float(np.nansum(step[quarter])) if quarter.any() else None
+    recent_path = 2.0 * record_every * float(np.nansum(step[quarter])) if np.count_nonzero(quarter) >= 8 else None
     eighth = kf > 0.875 * k_last
     end_path = 2.0 * record_every * float(np.nansum(step[eighth])) if eighth.any() else None
     path_test = limit_test(pos, path, floor_x, options, summable=True, what="the path length per window",
@@ -158,7 +158,7 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
     step_max, _ = window_stat(kf, step, windows, np.max)
     # a cycle keeps its step size: the median step per window must level off at a positive value
     step_mid, _ = window_stat(kf, step, windows, np.median)
-    recent_mid = float(np.nanmedian(step[quarter])) if quarter.any() and np.isfinite(step[quarter]).any() else None
+    recent_mid = float(np.nanmedian(step[quarter])) if np.count_nonzero(np.isfinite(step[quarter])) >= 8 else None
     step_test = limit_test(pos, step_mid, floor_x, options, what="the median step per window", recent=recent_mid)
 
     # Cauchy radii from the kept iterates; every recorded step bounds them from below (a step of
@@ -174,7 +174,7 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
             previous = it.x[b - 1]
     radii = np.asarray(radii)
     late = it.k > 0.75 * k_last
-    recent_radius = float(np.max(np.linalg.norm(it.x[late] - it.x[-1], axis=-1))) if np.count_nonzero(late) > 1 \
+    recent_radius = float(np.max(np.linalg.norm(it.x[late] - it.x[-1], axis=-1))) if np.count_nonzero(late) >= 8 \
         else None
     if recent_radius is not None and quarter.any() and np.isfinite(step[quarter]).any():
         recent_radius = max(recent_radius, 0.5 * float(np.nanmax(step[quarter])))

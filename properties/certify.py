@@ -83,6 +83,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "floor_windows": 4,       # the floor-model comparison needs this many windows after the peak
     "floor_tol": 0.01,        # a model is rejected when its relative rms exceeds max(2 × the free fit's, this)
     "order_statistic": 3,     # P1 "holds" reads the 3rd-smallest ‖∇f‖ per window (no decision from 1–2 points)
+    "motion_min": 20.0,       # a level (positive floor) of a trace needs L·Σt_k ≥ this over the deciding windows
     "stability": True,        # compare with the prefixes K/4 and K/2 (length stability)
     "on_inconsistency": "downgrade",  # or "record" (keep, flagged) or "raise" (developers)
 }
@@ -173,6 +174,7 @@ def _prefix(run: dict, k_cut: int):
         iterates = Iterates(it.k[:n_kept], it.x[:n_kept], tail_start, consecutive=consecutive)
     status = run["status"] if run["status_k"] is not None and run["status_k"] <= k_cut else "completed"
     return {**run, "k": run["k"][:n_scalar], "f": run["f"][:n_scalar], "g": run["g"][:n_scalar],
+            "t": None if run.get("t") is None else run["t"][:n_scalar],
             "step": run["step"][:n_scalar], "iterates": iterates, "status": status,
             "status_k": run["status_k"] if status != "completed" else None}
 
@@ -192,6 +194,8 @@ def _from_trace(trace, problem) -> dict:
         raise InputError("trace iterates are not sorted by iteration number (corrupt trace)")
     return {"k": np.asarray(trace.k, dtype=np.int64), "f": np.asarray(trace.f, float),
             "g": np.asarray(trace.grad_norm, float), "step": np.asarray(trace.step_norm, float),
+            "t": np.asarray(trace.step_size, float) if getattr(trace, "step_size", None) is not None
+            and np.shape(trace.step_size) == np.shape(trace.k) else None,
             "record_every": int(trace.record_every or 1),
             "iterates": Iterates(np.asarray(trace.x_k, np.int64), x, int(trace.tail_start)),
             "status": trace.status, "status_k": trace.status_k, "source": "trace"}

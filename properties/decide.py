@@ -54,6 +54,13 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     cycle = detect_cycle(it.tail, floor_x, opts, consecutive=it.consecutive)
     conv = convergence(it, k, step, run["record_every"], windows, floor_x, bounded, cycle, opts)
 
+    motion = _motion(run, problem, it, windows, floor_x, opts)
+    evidence["motion"] = motion
+    if conv.status == "does not converge" and not conv.cycle and bounded["status"] not in ("escaping", "unbounded") \
+            and run["status"] != "diverged" and not motion["enough"]:
+        conv = type(conv)("unknown", f"convergence of the iterates undecided: {conv.note}, but {motion['note']}",
+                          evidence=conv.evidence)
+
     # ------------------------------------------------ accumulation-point candidates
     if conv.status == "converges":
         kind, points, radius = "limit", x_last[None, :], conv.radius
@@ -98,15 +105,16 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
                           else np.nan)
     above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
     trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window",
-                           recent=float(g_recent.max()) if g_recent.size else None, end_above_floor=above,
+                           recent=float(g_recent.max()) if g_recent.size >= 8 else None, end_above_floor=above,
                            end=float(g_end.max()) if g_end.size else None)
     # "holds" is read from the order-th smallest value per window (one or two small values decide
     # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
     trend_low = liminf_test(pos, glow, floor_g, opts, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
                             end_above_floor=above)
     trend_raw = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window",
-                            recent=float(g_recent.min()) if g_recent.size else None, end_above_floor=above,
+                            recent=float(g_recent.min()) if g_recent.size >= 8 else None, end_above_floor=above,
                             end=float(g_end.min()) if g_end.size else None)
+    trend_max, trend_raw, trend_low = (_needs_motion(t, motion, bounded, run) for t in (trend_max, trend_raw, trend_low))
     if trend_low.status == "zero" or trend_raw.status == "positive":
         trend_min = trend_low if trend_low.status == "zero" else trend_raw
     elif trend_low.status == "unknown":
@@ -167,8 +175,9 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     f_recent = f[quarter & np.isfinite(f)]
     f_end = f[(kf > 0.875 * k_last) & np.isfinite(f)]
     f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window",
-                        recent=float(np.ptp(f_recent)) if f_recent.size else None,
+                        recent=float(np.ptp(f_recent)) if f_recent.size >= 8 else None,
                         end=float(np.ptp(f_end)) if f_end.size else None)
+    f_test = _needs_motion(f_test, motion, bounded, run)
     f_limit = float(f[np.isfinite(f)][-1]) if np.isfinite(f).any() else float("nan")
     p4_ev = {"f_test": f_test.to_dict(), "f_limit_estimate": f_limit, "candidates_kind": kind}
     # compactness: on a bounded run with liminf ‖∇f‖ = 0, a subsequence with ∇f → 0 has a limit point,
@@ -245,6 +254,51 @@ def _window_rate(pos, values, floor):
     total = np.sum((lv - lv.mean()) ** 2)
     r2 = 1.0 if total <= 1e-300 else 1.0 - float(np.sum(resid ** 2) / total)
     return {"model": "power", "exponent": float(-slope), "r2": r2, "of": "window minima of ‖∇f‖"}
+
+
+def _motion(run, problem, it, windows, floor_x, opts) -> dict:
+    """How far the method could have moved ‖∇f‖ over the deciding windows: L·Σ t_k (t_k the recorded
+    step sizes, L the stated Lipschitz constant of ∇f or, without one, the largest ‖Δ∇f‖/‖Δx‖ between
+    consecutive tail iterates). A level of ‖∇f‖ read off a run with L·Σ t_k small is the slowness of
+    the method, not a property of the sequence. Plain arrays carry no t_k: nothing is required of them."""
+    t = run.get("t")
+    if t is None or not np.isfinite(t).any():
+        return {"enough": True, "note": "no step sizes recorded"}
+    lo = windows[max(len(windows) - int(opts["tail_windows"]), 0)][0]
+    sel = (run["k"] > lo) & np.isfinite(t)
+    total = float(np.sum(np.abs(t[sel]))) * run["record_every"]
+    L, how = _stated_L(problem), "stated"
+    if L is None:
+        tail = it.tail[-257:] if it.consecutive else it.tail[:0]
+        L, how = 0.0, "estimated on the tail"
+        if len(tail) >= 2:
+            dx = np.linalg.norm(np.diff(tail, axis=0), axis=-1)
+            dg = np.linalg.norm(np.diff(_grad(problem, tail), axis=0), axis=-1)
+            ok = dx > 10 * floor_x
+            L = float(np.max(dg[ok] / dx[ok])) if ok.any() else 0.0
+    budget = L * total
+    enough = bool(budget >= opts["motion_min"]) if L > 0 else True
+    note = (f"L·Σt_k = {budget:.3g} over the deciding windows (L = {L:.3g}, {how}) is below {opts['motion_min']:g}: "
+            "the method moved too little to tell a level of ‖∇f‖ from a slow approach; a longer run would decide")
+    return {"enough": enough, "L": L, "L_from": how, "sum_t": total, "budget": budget, "note": note}
+
+
+def _needs_motion(test, motion, bounded, run):
+    """A level ("levelled off") needs enough motion, and a growth of ‖∇f‖ or of f's oscillation is a
+    transit unless the iterates themselves escape or the run diverged."""
+    if test.status != "positive":
+        return test
+    escaping = bounded["status"] in ("escaping", "unbounded") or run["status"] == "diverged"
+    if "levelled off" in test.note and not motion["enough"]:
+        reason = motion["note"]
+    elif " grows" in test.note and not escaping:
+        reason = ("it grows on a run whose iterates are not seen to escape: a transit between regions, not a "
+                  "limit; a longer run (about 16× the iterations) would decide")
+    else:
+        return test
+    out = copy.copy(test)
+    out.status, out.note = "unknown", f"{test.note}; but {reason}"
+    return out
 
 
 def _ordinal(n: int) -> str:

@@ -260,6 +260,11 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     if end_above_floor and raw.size >= 3 and bool(np.all(np.diff(raw[-3:]) > 0) and raw[-1] >= 10.0 * raw[-3]):
         val = raw
     out = _limit_test(pos, val, floor, options, summable, what)
+    if recent is not None and np.isfinite(recent) and recent <= floor and out.status != "zero":
+        out.status, out.remaining = "zero", float(floor)
+        out.note = (f"{what} is at the round-off floor over the newest quarter of the run ({recent:.3g} ≤ "
+                    f"{floor:.3g})")
+        return out
     if out.status == "unknown" or out.note.startswith(what + " is at the round-off floor"):
         return out
     fit = _floor_evidence(pos, val, options)
