@@ -109,8 +109,9 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
                            end=float(g_end.max()) if g_end.size else None)
     # "holds" is read from the order-th smallest value per window (one or two small values decide
     # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
+    low_recent = float(np.partition(g_recent, order - 1)[order - 1]) if g_recent.size >= max(8, 2 * order) else None
     trend_low = liminf_test(pos, glow, floor_g, opts, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
-                            end_above_floor=above)
+                            end_above_floor=above, recent=low_recent)
     trend_raw = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window",
                             recent=float(g_recent.min()) if g_recent.size >= 8 else None, end_above_floor=above,
                             end=float(g_end.min()) if g_end.size else None)

@@ -200,8 +200,8 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     A floor of half the newest value is *rejected* when the fitted floor is at most a quarter of the
     newest value and holding the floor there raises the rms by a quarter (and above ``floor_tol``), or
     when the quantity falls steeper than k^-4 over the newest two windows; a positive floor is
-    *accepted* when the fitted floor is at least half the newest value and the no-floor fit is worse
-    by the same margin.
+    *accepted* when the fitted floor is at least half the newest value, the floor model fits (rms at
+    most 10·``floor_tol``) and the no-floor fit is worse by the same margin.
     """
     pos, val = pos[-2 * int(options["tail_windows"]):], val[-2 * int(options["tail_windows"]):]
     start = int(np.argmax(val >= 0.5 * np.max(val)))     # skip a rise to the peak (a transient)
@@ -222,8 +222,9 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     fit["steep_decay"] = steep
     fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.25 and
                                            fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"])))
-    fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and
-                                 fit["rms_zero"] > max(margin * fit["rms_free"], options["floor_tol"]))
+    # accepting a level also needs the level model itself to fit (a noisy plateau decides nothing)
+    fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and fit["rms_free"] <= 10 * options["floor_tol"]
+                                 and fit["rms_zero"] > max(margin * fit["rms_free"], options["floor_tol"]))
     fit["k_range"] = [float(pos[0]), float(pos[-1])]
     return fit
 
@@ -260,7 +261,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     if end_above_floor and raw.size >= 3 and bool(np.all(np.diff(raw[-3:]) > 0) and raw[-1] >= 10.0 * raw[-3]):
         val = raw
     out = _limit_test(pos, val, floor, options, summable, what)
-    if recent is not None and np.isfinite(recent) and recent <= floor and out.status != "zero":
+    if recent is not None and np.isfinite(recent) and recent <= floor and out.status != "zero" and not end_above_floor:
         out.status, out.remaining = "zero", float(floor)
         out.note = (f"{what} is at the round-off floor over the newest quarter of the run ({recent:.3g} ≤ "
                     f"{floor:.3g})")

@@ -96,14 +96,14 @@ def external_cases() -> list[Case]:
 
     # --- scipy.optimize.minimize trajectories to a minimizer: all five hold -------------------------
     rb = rosenbrock()
-    starts = [(-1.2, 1.0), (2.0, -1.0), (0.0, 3.0)]
+    starts = [(-1.2, 1.0), (2.0, -1.0), (0.0, 3.0), (-2.0, -2.0), (1.5, 0.5)]
     options = {"BFGS": dict(gtol=1e-14, maxiter=5000), "CG": dict(gtol=1e-14, maxiter=5000),
                "L-BFGS-B": dict(gtol=1e-14, ftol=1e-300, maxiter=5000),
                "Nelder-Mead": dict(xatol=1e-15, fatol=1e-300, maxiter=20000, maxfev=40000)}
     problems = [("rosenbrock", rb, starts)]
-    for n, seed in ((3, 1), (6, 2), (10, 3)):
-        p, _, _ = quad(n, seed, 50.0, center=np.linspace(-1.0, 2.0, n))
-        problems.append((p.name, p, [np.ones(n) * 3.0, -np.arange(n, dtype=float)]))
+    for n, seed, cond in ((3, 1, 50.0), (6, 2, 50.0), (10, 3, 50.0), (4, 9, 1e4), (2, 10, 1e3)):
+        p, _, _ = quad(n, seed, cond, center=np.linspace(-1.0, 2.0, n))
+        problems.append((p.name, p, [np.ones(n) * 3.0, -np.arange(n, dtype=float), np.linspace(5.0, -5.0, n)]))
     lc = logcosh(4, 5)
     problems.append(("logcosh4", lc, [np.full(4, 2.0), np.array([-3.0, 1.0, 0.5, 2.0])]))
     for label, p, xs in problems:
@@ -156,7 +156,25 @@ def external_cases() -> list[Case]:
         k = np.arange(1, K + 1, dtype=float)[:, None]
         q = quadratic(n, diag=np.ones(n))
         add(f"{period}-cycle with 1/k drift, n={n}", q, pts[np.arange(K) % period] * (1 + 1 / k), NONE)
+    # more awkward analytic sequences: spirals, logarithmic factors, floors reached from below
+    for K, q in ((3000, 0.995), (20_000, 0.9995)):
+        k = np.arange(1, K + 1, dtype=float)
+        q2 = quadratic(2, diag=[1.0, 1.0])
+        add(f"spiral {q}^k K={K}", q2, (q ** k)[:, None] * np.stack([np.cos(0.1 * k), np.sin(0.1 * k)], -1), ALL)
+    for K in (5000, 50_000):
+        k = np.arange(1, K + 1, dtype=float)[:, None]
+        add(f"log k / k decay K={K}", quadratic(3, diag=[1.0, 2.0, 3.0]), np.log(k + 1.0) / k * np.ones(3), ALL)
+        add(f"floor from below 0.5 − 1/k K={K}", half, 0.5 - 1.0 / (k + 1.0), NONE)
+        add(f"(-1)^k (0.5 + 1/sqrt k) K={K}", half, (-1.0) ** k * (0.5 + k ** -0.5), NONE)
+    # plain gradient descent x^{k+1} = x^k − t∇f(x^k), t = 1/L: converges on an L-smooth f bounded below to
+    # stationary points; on these problems (strict minima only, or the stable manifold of none) to a minimizer
     wells = double_well(2)
+    for name, p, x0, t, K in (("GD t=1/L on quad n=8 κ=20", quad(8, 11, 20.0)[0], np.full(8, 2.0), 1 / 20.0, 3000),
+                              ("GD t=0.1 on wells n=2", wells, np.array([0.3, -1.7]), 0.1, 2000),
+                              ("GD t=0.02 on logcosh n=3", logcosh(3, 12), np.full(3, -2.0), None, 5000),
+                              ("GD t=2e-3 on rosenbrock", rosenbrock(), np.array([0.0, 0.0]), 2e-3, 20_000)):
+        t = 1.0 / p.lipschitz if t is None else t
+        add(name, p, _heavy_ball(p, x0, t, 0.0, K), ALL)
     K = 20_000
     k = np.arange(1, K + 1, dtype=float)[:, None]
     X = np.hstack([(-1.0) ** k * (1 + 1 / k), 1 - 1 / k])

@@ -198,3 +198,48 @@ def plain():
 def test_plain_truth_stays_decisive(p, X, truth, scale):
     cert = certify(X, scaled(p, scale) if scale != 1.0 else p)
     assert cert.summary == {key: "holds" if truth[key] else "fails" for key in KEYS}
+
+
+def test_contradictions_are_downgraded_never_raised():
+    """A certificate whose direct verdicts contradict an implication is downgraded (counted), not raised."""
+    from convcheck.properties.decide import finish
+    from convcheck.properties.verdict import Verdict
+    direct = {key: Verdict("holds", "x") for key in KEYS}
+    direct["P3"] = Verdict("fails", "y")
+    cert = finish(direct, {}, {"on_inconsistency": "downgrade"}, bounded=True)
+    assert cert.consistency["ok"] and cert.consistency["downgraded"] == ["P5 holds but P3 fails"]
+    assert cert["P3"].status == "inconclusive" and "contradictory evidence" in cert["P3"].reason
+    assert cert["P5"].status == "inconclusive" and cert["P1"].status == "holds"
+
+
+def test_length_stability_is_recorded_and_applied():
+    """Stuck at the non-stationary x = 1 until K/2, then at 0: the prefix K/2 says "fails", K says "holds"."""
+    K = 4000
+    k = _k(K)
+    cert = certify(np.where(k <= K // 2, 1.0, 0.0), half())
+    stability = cert.evidence["length_stability"]
+    assert set(stability["prefixes"]) == {"K/4", "K/2"}
+    for key in stability["unstable"]:
+        assert cert[key].status == "inconclusive" and "not stable in the run length" in cert[key].reason
+    assert [key for key in KEYS if cert[key].status == "fails"] == []
+
+
+USER_EXPR = "log(1+(x-1)^2) + log(1+(y+2)^2) + 0.3*cos(x+2*y)"
+
+
+@pytest.mark.parametrize("K", [20_000, 100_000])
+def test_user_function_sam_never_fails(K):
+    """SAM with t_k = 0.1/k^0.6, ρ_k = 0.1/k^0.7 on the issue's function from 12 starts (one batched
+    sweep): Corollary 3.5 gives ∇f(x^k) → 0, so no property may be certified "fails"."""
+    from convcheck import sweep
+    from convcheck.problems import symbolic
+    p = symbolic(USER_EXPR)
+    rng = np.random.default_rng(12)
+    starts = [np.array([3.0, 1.0])] + [rng.uniform(-5, 5, 2) for _ in range(11)]
+    traces = sweep([dict(problem=p, method="sam", x0=s, iters=K, step="power:c=0.1,p=0.6",
+                         radius="power:c=0.1,p=0.7") for s in starts])
+    fails = []
+    for x0, tr in zip(starts, traces):
+        cert = certify(tr, p)
+        fails += [f"{x0}: {key} {cert[key].reason}" for key in KEYS if cert[key].status == "fails"]
+    assert fails == []
