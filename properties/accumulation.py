@@ -202,7 +202,10 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
         return Convergence("does not converge", f"the tail cycles with period {cycle['period']} "
                            f"(separation {cycle['separation']:.3g}, return gap {cycle['return_gap']:.3g})",
                            evidence=evidence, cycle=True)
-    if radius_test.status == "positive" and path_test.status == "positive":
+    # a straight drift (path per window ≈ radius) on a run not seen bounded is a slow trip (log k),
+    # not a recurrence: non-convergence needs a bounded run or a path at least twice the radius
+    recurrent = bounded["status"] == "bounded" or (radii.size > 0 and np.isfinite(path[-1]) and path[-1] >= 2.0 * radii[-1])
+    if radius_test.status == "positive" and path_test.status == "positive" and recurrent:
         # both: a radius that levels off while the path length per window keeps shrinking is a
         # sampling artefact of the kept iterates, not a sequence that keeps moving
         return Convergence("does not converge", "the iterates keep moving by a non-vanishing amount "

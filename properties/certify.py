@@ -14,31 +14,67 @@ Method (quoted in the README)
    (‖x^K‖ + X); for f, ``round_off_factor``·ε·(max|f| on the tail + F). A value at its floor counts as
    zero. Every threshold is a ratio or a log slope, so the verdicts are unchanged by f -> c·f (c > 0)
    and by x -> s·x + a applied to iterates and problem alike.
-3. **Tail trends** (:mod:`.rates`): per geometric window W_j = (K/2^j, K/2^(j−1)] the max and min of
-   ‖∇f‖ and the oscillation of f; only the newest ``tail_windows`` windows decide.
+3. **Tail trends** (:mod:`.rates`): per geometric window W_j = (K/2^j, K/2^(j−1)] the max, the min and
+   the 3rd-smallest value of ‖∇f‖, the oscillation of f, the path length, the median step and the
+   Cauchy radius. Values at or below the round-off floor are clipped to it (a floor is a level, never
+   a stage of growth), unless the quantity at x^K is itself far above its floor (a divergence).
+   A trend is read from the newest ``tail_windows`` windows (power law, faster than any power, level,
+   growth) and then checked by a **model comparison over all windows** (the longest of the newest
+   2·``tail_windows``, ``tail_windows`` + 1, ``tail_windows`` windows after the peak that the shapes fit): relative least squares of v_j ≈ c + a·φ(k_j), φ a power k^β (−4 ≤ β ≤ −0.05) or an
+   exponential e^{−λk/K}, (c, a) ≥ 0, against the same fit with c = 0 and with c held at half the
+   newest value (:func:`.rates.floor_model`).
+   - "tends to 0" needs the floor c = v_newest/2 **rejected**: the fitted floor is at most 0.35× the
+     newest value and holding it at half raises the rms by 25% (and above ``floor_tol``), or the
+     quantity falls faster than k^−4 over the newest two windows. No finite run rejects a floor far
+     below its newest value; this is the stated resolution of every "holds".
+   - "levels off at c > 0" needs the floor **accepted**: fitted c ≥ half the newest value, the floor
+     model fits (rms ≤ 10·``floor_tol``) and the no-floor fit is 25% worse; on a trace with step sizes
+     also L·Σ t_k ≥ ``motion_min`` over the deciding windows (L stated, or the largest ‖Δ∇f‖/‖Δx‖ on
+     the tail): a method that moved too little cannot show a level of ‖∇f‖.
+   - "grows" needs the growth to last to the end (the newest eighth of the run at least the previous
+     window's value) and, for ‖∇f‖ and f, iterates that escape or a diverged run; otherwise it is a
+     transit between regions.
+   - a level or growth is withdrawn when the newest quarter of the run is below ``zero_drop`` × the
+     newest window (a late event dominates that window); a newest quarter at the round-off floor
+     (at least 8 values) counts as zero.
 4. **Iterates** (:mod:`.accumulation`): escape/boundedness, convergence (remaining path length or
-   coarse Cauchy radii), cycles of period p ≥ 2; the accumulation-point candidates are the limit
+   Cauchy radii), cycles of period p ≥ 2; the accumulation-point candidates are the limit
    (converging run), the p cycle points, or a farthest-point sample of the tail (continua), and the
-   exact gradient is evaluated at each, with its own floor.
+   exact gradient is evaluated at each, with its own floor. Every recorded step feeds the radii: a
+   step of length s in a window makes its radius at least s/2 (jumps between kept checkpoints are
+   seen). "Does not converge" from the radii needs the path length per window to level off too (a
+   radius that levels while the path shrinks is a sampling artefact). A cycle found in the newest
+   iterates is accepted only when the median step per window levels off at a positive value across
+   windows (an oscillation that shrinks, however slowly, converges) and its points are non-stationary
+   beyond round-off. With a stated L (``meta.L``) the gradient change within a candidate's radius r is
+   bounded by L·r, so ‖∇f(x̄)‖ ≥ ‖∇f(c)‖ − L·r; otherwise by a probed estimate.
 5. **Verdicts.**
-   P1: window minima of ‖∇f‖ tend to 0 (holds) / level off or grow (fails).
+   P1: holds when the 3rd-smallest ‖∇f‖ per window tends to 0 (one or two small values decide
+   nothing); fails when the plain window minimum levels off or grows; otherwise inconclusive.
    P3: the same for the window maxima.
    P2: no accumulation point because the run escapes (holds vacuously; escape is read from the trend
    of ‖x^k − x¹‖, which no finite run proves); all candidates stationary — at their floor, or the
    gradient trend tends to 0 on a bounded run (holds); a candidate provably non-stationary (its
-   gradient exceeds the floor by more than the gradient change within its uncertainty radius) or
-   limsup ‖∇f‖ > 0 on a bounded run (fails).
+   gradient exceeds the floor by more than the gradient change within its uncertainty radius; for a
+   limit also the run's ‖∇f‖ must level off at a positive floor) or limsup ‖∇f‖ > 0 on a bounded run
+   (fails).
    P4: f(x^k) converges (window oscillation of f summable) and a stationary accumulation point exists
-   (holds); f keeps oscillating, the run escapes (no accumulation point), or no accumulation point is
-   stationary (fails).
+   — a stationary candidate, or by compactness a bounded run with P1 holding — (holds); f keeps
+   oscillating, the run escapes (no accumulation point), or no accumulation point is stationary (fails).
    P5: the iterates converge and their limit is stationary (holds); they do not converge, or converge
    to a non-stationary point (fails).
    A "stationary" trace (exact zero gradient, finite termination) satisfies all five trivially. A
    "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part.
-6. **Implications** P5 ⇒ P3 ⇒ P2, P5 ⇒ P4, P3 ⇒ P1, P2 ⇒ P1 (bounded) are propagated
-   (:func:`.verdict.enforce_implications`); a contradiction raises :class:`InconsistentVerdicts`
-   (``on_inconsistency="record"`` keeps it in ``cert.consistency`` instead).
-7. **Rates.** For each property that holds: linear factor or power exponent with R² (:func:`.rates.fit_rate`)
+6. **Implications and contradictions.** P5 ⇒ P3 ⇒ P2, P5 ⇒ P4, P3 ⇒ P1, P2 ⇒ P1 (bounded) are
+   propagated (:func:`.verdict.enforce_implications`). A contradiction (A holds, B fails, A ⇒ B) is
+   never raised at the user: both direct verdicts become inconclusive with the reason, and the
+   contradiction is counted in ``cert.consistency["downgraded"]`` (``on_inconsistency="record"`` keeps
+   it flagged, ``"raise"`` is for developers).
+7. **Length stability.** The prefixes K/4 and K/2 are certified by the same rules; a property that
+   holds at one of the three lengths and fails at another is inconclusive at K, with the verdicts of
+   each length in the reason (``cert.evidence["length_stability"]``). A decisive verdict is therefore
+   the same at K/4, K/2 and K wherever those are decisive.
+8. **Rates.** For each property that holds: linear factor or power exponent with R² (:func:`.rates.fit_rate`)
    of ‖∇f‖ (P2, P3), its window minima (P1), |f(x^k) − f(x^K)| (P4) and ‖x^k − x^K‖ (P5), the last
    two fitted only for k ≤ K/8 so that using the last iterate as the limit biases them little.
 

@@ -112,9 +112,28 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     low_recent = float(np.partition(g_recent, order - 1)[order - 1]) if g_recent.size >= max(8, 2 * order) else None
     trend_low = liminf_test(pos, glow, floor_g, opts, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
                             end_above_floor=above, recent=low_recent)
+    if trend_low.status != "zero":
+        # the window median tends to zero ⇒ so does the lower envelope (half the points lie below it);
+        # the median is the smooth statistic where single values are noisy (random directions)
+        gmed, _ = window_stat(kf, g, windows, np.median)
+        med_recent = float(np.median(g_recent)) if g_recent.size >= 8 else None
+        trend_med = liminf_test(pos, gmed, floor_g, opts, what="the median ‖∇f‖ per window",
+                                end_above_floor=above, recent=med_recent)
+        if trend_med.status == "zero":
+            trend_low = trend_med
     trend_raw = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window",
                             recent=float(g_recent.min()) if g_recent.size >= 8 else None, end_above_floor=above,
                             end=float(g_end.min()) if g_end.size else None)
+    # a level of ‖∇f‖ belongs to a limit set only when the iterates settle (radii vanish or level off)
+    # or cycle; while the Cauchy radius per window keeps changing the run is in transit
+    settled = conv.cycle or conv.evidence["cauchy_radius_test"]["status"] in ("zero", "positive") \
+        or conv.status == "converges" or motion.get("L") is None   # (plain arrays: no method, no transit rule)
+    # iterates that provably settle at one point (Cauchy) make a level of ‖∇f‖ the gradient at that point,
+    # however little the method moved
+    motion = dict(motion, enough=(motion["enough"] and settled) or conv.status == "converges",
+                  note=motion["note"] if not motion["enough"] else
+                  "the iterates have not settled (the Cauchy radius per window neither vanishes nor levels off): "
+                  "a level of ‖∇f‖ during a transit is not a limit; a longer run would decide")
     trend_max, trend_raw, trend_low = (_needs_motion(t, motion, bounded, run) for t in (trend_max, trend_raw, trend_low))
     if trend_low.status == "zero" or trend_raw.status == "positive":
         trend_min = trend_low if trend_low.status == "zero" else trend_raw

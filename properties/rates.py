@@ -148,9 +148,10 @@ def _fit_floor(P: np.ndarray, Q: np.ndarray, c_test: float) -> tuple:
 def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dict:
     """Compare v ≈ c + a·φ(k) (a floor c ≥ 0) with v ≈ a·φ(k) (no floor) over window statistics.
 
-    Decay shapes φ: power laws k^β (−4 ≤ β ≤ −0.05, the slowest decay read as one) and exponentials e^{−λk/K} (0.05 ≤ λ ≤ 700, K the
-    newest position). Relative least squares: the residual of window j is (model_j − v_j)/v_j, so every
-    window counts alike whatever the scale; for each shape (c, a) ≥ 0 solve a 2×2 linear problem, and the
+    Decay shapes φ: power laws k^β (−4 ≤ β ≤ −0.05, the slowest decay read as one), exponentials
+    e^{−λk/K} (0.05 ≤ λ ≤ 700, K the newest position), and sums of two power laws a₁k^β₁ + a₂k^β₂
+    (a decay that flattens toward its slower term is not a floor). Relative least squares: the residual
+    of window j is (model_j − v_j)/v_j, so every window counts alike whatever the scale; for each shape (c, a) ≥ 0 solve a 2×2 linear problem, and the
     shape parameter is minimized over a log-spaced grid, then a finer grid around the best point.
     Returns ``c`` (fitted floor), ``rms_free`` (floor free), ``rms_zero`` (floor 0) and ``rms_test``
     (floor held at ``c_test``).
@@ -186,6 +187,29 @@ def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dic
                 best[which] = r
                 if which == 0:
                     c_best = float(fine[3][j]) if fine[which][j] <= coarse[which][i] else float(coarse[3][i])
+    # sums of two power laws a₁k^β₁ + a₂k^β₂ (a decay that flattens toward its slower term is not a floor)
+    betas = -np.geomspace(0.05, 4.0, 24)
+    i, j = np.triu_indices(len(betas), 1)
+    logk1 = np.log(k)[:, None]
+    P1 = np.exp(np.clip(betas[i][None, :] * logk1 - logv, -700.0, 700.0))
+    P2 = np.exp(np.clip(betas[j][None, :] * logk1 - logv, -700.0, 700.0))
+    with np.errstate(all="ignore"):
+        for which, cols, target in ((0, (Q[:, None] * np.ones_like(P1), P1, P2), np.ones_like(P1)),
+                                    (1, (P1, P2), np.ones_like(P1)),
+                                    (2, (P1, P2), (1.0 - c_rel * Q)[:, None] * np.ones_like(P1))):
+            A = np.stack(cols, axis=-1)                           # (m, S, p)
+            G = np.einsum("msp,msq->spq", A, A)
+            b = np.einsum("msp,ms->sp", A, target)
+            ok = np.abs(np.linalg.det(G)) > 1e-300
+            coef = np.zeros_like(b)
+            coef[ok] = np.linalg.solve(G[ok], b[ok][..., None])[..., 0]
+            rss = np.sum((np.einsum("msp,sp->ms", A, coef) - target) ** 2, 0)
+            rss = np.where(ok & np.all(coef >= 0, -1) & np.isfinite(rss), rss, np.inf)
+            s_best = int(np.argmin(rss))
+            if rss[s_best] < best[which]:
+                best[which] = float(rss[s_best])
+                if which == 0:
+                    c_best = float(coef[s_best, 0])
     m = len(v)
     return {"c": float(c_best * scale), "rms_free": float(np.sqrt(best[0] / m)),
             "rms_zero": float(np.sqrt(best[1] / m)), "rms_test": float(np.sqrt(best[2] / m)),
@@ -193,11 +217,12 @@ def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dic
 
 
 def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional[dict]:
-    """The floor-model comparison (:func:`floor_model`) over the windows after the peak: the newest
-    2·``tail_windows`` of them, or the newest ``tail_windows`` + 1 where those fit the decay shapes
-    better (a transient in the older windows); None with fewer than ``floor_windows`` positive windows.
+    """The floor-model comparison (:func:`floor_model`) over the windows after the peak: the longest of
+    the newest 2·``tail_windows``, ``tail_windows`` + 1 or ``tail_windows`` windows that the decay shapes
+    fit within 5·``floor_tol`` (a transient in the older windows fits none); None with fewer than
+    ``floor_windows`` positive windows.
 
-    A floor of half the newest value is *rejected* when the fitted floor is at most a quarter of the
+    A floor of half the newest value is *rejected* when the fitted floor is at most 0.35× the
     newest value and holding the floor there raises the rms by a quarter (and above ``floor_tol``), or
     when the quantity falls steeper than k^-4 over the newest two windows; a positive floor is
     *accepted* when the fitted floor is at least half the newest value, the floor model fits (rms at
@@ -210,17 +235,23 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     if np.count_nonzero(keep) < int(options["floor_windows"]) or not keep[-1]:
         return None
     pos, val = pos[keep], val[keep]
-    fit = floor_model(pos, val, 0.5 * val[-1])
-    short = int(options["tail_windows"]) + 1
-    if len(val) > short and fit["rms_free"] > options["floor_tol"]:
-        newer = floor_model(pos[-short:], val[-short:], 0.5 * val[-1])
-        if newer["rms_free"] < 0.5 * fit["rms_free"]:
-            fit, pos, val = newer, pos[-short:], val[-short:]
+    # the longest run of newest windows that the shapes fit (a transient in older windows fits none):
+    # 2·tail_windows, tail_windows + 1 or tail_windows windows
+    tw = int(options["tail_windows"])
+    fits = []
+    for m in sorted({len(val), min(len(val), tw + 1), min(len(val), max(tw, int(options["floor_windows"])))},
+                    reverse=True):
+        fits.append((floor_model(pos[-m:], val[-m:], 0.5 * val[-1]), m))
+        if fits[-1][0]["rms_free"] <= 5 * options["floor_tol"]:
+            break
+    fit, m = min(fits, key=lambda item: (item[0]["rms_free"] > 5 * options["floor_tol"], -item[1])) \
+        if any(f["rms_free"] <= 5 * options["floor_tol"] for f, _ in fits) else min(fits, key=lambda item: item[0]["rms_free"])
+    pos, val = pos[-m:], val[-m:]
     margin = 1.25
     fit["floor_ratio"] = fit["c"] / val[-1]
     steep = len(val) >= 3 and bool(np.log(val[-3] / val[-1]) / np.log(pos[-1] / pos[-3]) >= 4.0)
     fit["steep_decay"] = steep
-    fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.25 and
+    fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.35 and
                                            fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"])))
     # accepting a level also needs the level model itself to fit (a noisy plateau decides nothing)
     fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and fit["rms_free"] <= 10 * options["floor_tol"]
