@@ -22,7 +22,10 @@ Configurations (``CASES``; problems from the catalogue, x¹ as named in ``start`
   logsum_under (affine minimizers) and quadratic, "random" error on the logsum instances;
   t_k = c/k^0.55, ε_k = C/k^0.7 (exponents summing to ≥ 1.25 make the path length decidably
   summable); on the quadratic t_k = 1.5/k, so that condition (9) holds and P5 is predicted.
-- Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM): the same problems and schedules.
+- Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM): the same problems and schedules. At the --quick length the
+  certificate's floor-model comparison does not reject a level of half the newest window maximum of
+  ‖∇f‖ on the log-sum rows (oscillation ∝ ρ_k), nor of the minima with random directions: those rows
+  declare P2, P3 (and P1, P4, with random directions; all five for RSAM on the quadratic) ``undecidable``.
 - Appendix E (the paper's own nonconvex experiment): the log-sum with square A (rank A = m = n, so its
   stationary set is the minimizer set {x^∞} and q = ½ there), n = 2, started at Appendix E's
   x¹ = x^∞ + (0.1/n²)·1. Corollary 3.5(iii) (SAM, VaSSO, RSAM, F-SAM) and Theorem 3.3(iii) (IGD) with
@@ -101,11 +104,20 @@ def _cases() -> tuple:
             ("logsum:n=5,m=10", "power:c=0.04,p=0.55", "power:c=0.02,p=0.7"),
             ("logsum_under:n=4,m=2", "power:c=0.25,p=0.55", "power:c=0.1,p=0.7"),
             ("quadratic:n=10,cond=4", "power:c=1.5,p=1", "power:c=0.1,p=0.7"))
+    # At the --quick length the window maxima of ‖∇f‖ of these oscillating runs (∝ ρ_k plus the
+    # oscillation) do not let the certificate's floor-model comparison reject a level of half the newest
+    # value; with random directions the window minima do not either. Those properties are documented as
+    # undecided there (a "fails" would still be a contradiction).
+    def open_keys(prob, method):
+        noisy = "random" in method or method.startswith("rsam")
+        if prob.startswith("quadratic"):
+            return ("P1", "P2", "P3", "P4", "P5") if noisy else ()
+        return ("P1", "P2", "P3", "P4") if noisy else ("P2", "P3")
     for prob, step, rho in grid:
         for method in ("igd",) + (("igd:error=random",) if "logsum" in prob else ()):
-            c.append(Case("theorem-3.3", prob, method, step, rho, 40000, 20000))
+            c.append(Case("theorem-3.3", prob, method, step, rho, 40000, 20000, undecidable=open_keys(prob, method)))
         for method in ("sam", "rsam:sigma=0.01", "vasso:theta=0.5", "fsam:sigma=0.5,lam=0.9"):
-            c.append(Case("corollary-3.5", prob, method, step, rho, 40000, 20000))
+            c.append(Case("corollary-3.5", prob, method, step, rho, 40000, 20000, undecidable=open_keys(prob, method)))
     # Appendix E: the paper's log-sum (square A) from the paper's x¹, under Theorem 3.3(iii) / Corollary 3.5(iii)
     for method in ("igd", "sam", "vasso:theta=0.5", "rsam:sigma=0.01", "fsam:sigma=0.5,lam=0.9"):
         result = "theorem-3.3" if method == "igd" else "corollary-3.5"
