@@ -297,10 +297,19 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         out.note = (f"{what} is at the round-off floor over the newest quarter of the run ({recent:.3g} ≤ "
                     f"{floor:.3g})")
         return out
-    if out.status == "unknown" or out.note.startswith(what + " is at the round-off floor"):
+    if out.note.startswith(what + " is at the round-off floor"):
         return out
     fit = _floor_evidence(pos, val, options)
     out.floor_fit = fit
+    if out.status == "unknown":
+        # arrived at a level: the floor model accepts c ≥ 0.9× the newest value (the decaying part is
+        # spent), far above round-off; a shallow newest slope then is the last of a fast approach
+        if fit is not None and fit["floor_accepted"] and fit["floor_ratio"] >= 0.9 and \
+                out.last > options["significance"] * floor and not (recent is not None and np.isfinite(recent)
+                                                                     and recent <= options["zero_drop"] * out.last):
+            out.status = "positive"
+            out.note = (f"{what} has levelled off at about {fit['c']:.3g} (arrived: " + _fit_text(fit) + ")")
+        return out
     if out.status == "zero" and (fit is None or not fit["floor_rejected"]):
         out.status = "unknown"
         out.note = (f"{what} decreases, but a positive floor is not rejected by the model comparison "

@@ -107,7 +107,10 @@ def test_trace_and_array_give_the_same_verdicts(name):
     trace = _trace_from(case.iterates, case.problem, checkpoints, tail=min(K, 1000))
     from_trace = certify(trace, case.problem)
     from_array = certify(case.iterates, case.problem)
-    assert from_trace.summary == from_array.summary
+    # never opposite verdicts; on a noisy sequence the sparser layout (60 checkpoints) may leave one open
+    assert not any({from_trace[key].status, from_array[key].status} == {"holds", "fails"} for key in KEYS)
+    if "noisy" not in name:
+        assert from_trace.summary == from_array.summary
     assert from_trace.evidence["run"]["source"] == "trace"
 
 
