@@ -8,7 +8,8 @@ twice its length.
 
 Extension resumes from the last iterate for methods whose step depends only on x^k, k and the
 schedules (no state between steps, no random draws): steps K+1 … 2K are run from x^{K+1} with the
-schedules shifted by K, which is exactly the continuation of the run, and the two traces are joined.
+schedules shifted by K and the step number the method sees offset by K (run option ``k_offset``), which
+is exactly the continuation of the run, and the two traces are joined.
 A method that carries state between steps (VaSSO's d^{k−1}, F-SAM's m^{k−1}) or draws random vectors
 (RSAM, random errors) cannot be resumed from a trace, which records neither: such a run is restarted
 from x¹ with twice the steps, and the result says so.
@@ -175,16 +176,30 @@ class CheckResult:
                      for r in self.runs],
             "notes": list(self.notes)})
 
-    def write(self, out) -> list:
-        """Write check.md, check.json and the joined traces (run<i>.npz) into folder ``out``."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(out / "check.md", "```\n" + str(self) + "\n```\n")
-        atomic_write_text(out / "check.json", json.dumps(self.to_dict(), indent=1))
-        written = [out / "check.md", out / "check.json"]
-        for i, run in enumerate(self.runs, start=1):
-            written.append(run.trace.save(out / f"run{i}.npz"))
-        return written
+    def write(self, out, force: bool = False) -> list:
+        """Write check.md, check.json and the joined traces (run<i>.npz) into folder ``out``.
+
+        The rules of report folders (:mod:`convcheck.outdir`): an empty or new ``out`` is written; an
+        earlier check folder (convcheck's marker, nothing but the files it lists) is replaced only with
+        ``force``; a folder holding anything else is never touched (OutputExistsError). The folder is
+        assembled beside ``out`` and swapped in whole."""
+        from . import outdir
+
+        out = outdir.prepare_report_folder(Path(out), force=force, names=outdir.CHECK_NAMES)
+        staging = outdir.make_staging(out)
+        try:
+            atomic_write_text(staging / "check.md", "```\n" + str(self) + "\n```\n")
+            atomic_write_text(staging / "check.json", json.dumps(self.to_dict(), indent=1))
+            names = ["check.md", "check.json"]
+            for i, run in enumerate(self.runs, start=1):
+                run.trace.save(staging / f"run{i}.npz")
+                names.append(f"run{i}.npz")
+            outdir.install_folder(staging, out)
+        except BaseException:
+            import shutil
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return [out / name for name in names]
 
 
 def _region_notes(problem, trace, already: list) -> list:
@@ -273,7 +288,8 @@ def check(problem, method, x0=None, step=None, radius=None, iters: int = 10_000,
         for i in todo:
             if can_resume:
                 more.append(make_config(problem, method, traces[i].x_last, lengths[i], Shifted(step, lengths[i]),
-                                        None if radius is None else Shifted(radius, lengths[i]), seed, **run_options))
+                                        None if radius is None else Shifted(radius, lengths[i]), seed,
+                                        **{**run_options, "k_offset": lengths[i] + int(run_options.get("k_offset") or 0)}))
             else:
                 more.append(make_config(problem, method, configs[i].x0, 2 * lengths[i], step, radius, seed,
                                         **run_options))

@@ -23,8 +23,12 @@ def add_parser(sub, whole_number, parse_vector) -> None:
     p.add_argument("--assume", default=None,
                    help="hypotheses of a symbolic or py: problem, e.g. L=2,lower_bound=0,bounded_level_sets=true "
                         "(a bare L or lower_bound counts as a proven bound)")
-    p.add_argument("--seed", type=whole_number(0, "--seed"), default=0)
-    p.add_argument("--out", default=None, help="write check.md, check.json and the traces into this folder")
+    p.add_argument("--seed", type=whole_number(0, "--seed"), default=0,
+                   help="seed of the runs' random draws (RSAM, random errors; default 0)")
+    p.add_argument("--out", default=None, help="write check.md, check.json and the traces into this folder "
+                                               "(new or empty; an earlier check folder with --force)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier check folder (never one holding files convcheck did not write)")
     p.set_defaults(parse_vector=parse_vector)
 
 
@@ -45,13 +49,16 @@ def cmd_check(args) -> int:
     if assumptions and not args.problem.startswith("symbolic:"):
         raise SpecError("--assume states hypotheses of a symbolic problem; a catalogue problem knows its own, and "
                         "a py: factory should state them itself (so that its traces rebuild them)")
+    if args.out:  # refuse an output folder before any computing
+        from . import outdir
+        outdir.prepare_report_folder(args.out, force=args.force, names=outdir.CHECK_NAMES)
     problem = problems.get(args.problem, **assumptions) if assumptions else args.problem
     starts = [args.parse_vector(x) for x in args.x0] if args.x0 else None
     result = check(problem, args.method, step=args.step, radius=args.radius, iters=args.iters,
                    max_iters=args.max_iters, starts=starts, seed=args.seed)
     print(result)
     if args.out:
-        written = result.write(args.out)
+        written = result.write(args.out, force=args.force)
         print(f"wrote {len(written)} files to {args.out}", file=sys.stderr)
     contradictions = [v for run in result.runs for _, v, _ in run.comparisons if v == "contradiction"]
     return 1 if contradictions else 0

@@ -20,6 +20,9 @@ from .versions import library_versions
 
 RECORD_BUDGET_BYTES = 64 * 2 ** 20   # per-step scalars kept per batch (5 float64 per run per record)
 NOISE_BUDGET_FLOATS = 2 ** 22
+UNDEFINED_STEP_REASON = ("the step from x^{k} is undefined (NaN) although f and its gradient are finite there: "
+                         "for a normalized method the direction d^k vanished while the gradient did not "
+                         "(Algorithm 1a needs d^k ≠ 0), or the gradient is undefined at the perturbed point")
 
 
 class BatchEngine:
@@ -43,6 +46,7 @@ class BatchEngine:
         self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
         self.tail = tail_length(budget_runs, dim, options.get("tail"), self.iters)
         self.bound = options.get("bound", DEFAULT_BOUND)
+        self.k_offset = int(options.get("k_offset") or 0)  # the method sees k + k_offset (resumed runs)
         self.kernel = compiled.kernel_for(self.problem, self.method, backend)
         chunk = min(compiled.CHUNK_STEPS if self.kernel else CHUNK_STEPS, max(1, self.tail // 4))
         if self.method.noise_dim:
@@ -108,7 +112,7 @@ class BatchEngine:
             ring[(k - 1) % tail, :batch] = X
             t = steps[j]
             D, state = method.direction_step(problem, X, G, gnorm, t, radii[j] if radii is not None else None,
-                                             state, [n[j] for n in noise] if noise else None, k)
+                                             state, [n[j] for n in noise] if noise else None, k + self.k_offset)
             if record:
                 rec_f[j] = F
             rec_g[j] = gnorm[:, 0]
@@ -208,22 +212,28 @@ class BatchEngine:
         """Return [(col, (last_k, status, status_k, reason))] for runs that stop in this chunk."""
         bad_value = ~np.isfinite(f) | ~np.isfinite(g)
         zero_grad = (g == 0) & self.method.stops_at_zero_gradient
-        bad_step = ~np.isfinite(s) & ~bad_value & ~zero_grad
+        infinite_step = np.isinf(s) & ~bad_value & ~zero_grad
+        undefined_step = np.isnan(s) & ~bad_value & ~zero_grad
         bound_hit = self._bound_hits(ks, s)
         stops = []
-        for col in np.flatnonzero(bad_value.any(0) | zero_grad.any(0) | bad_step.any(0) | bound_hit.any(0)):
+        for col in np.flatnonzero(bad_value.any(0) | zero_grad.any(0) | infinite_step.any(0)
+                                  | undefined_step.any(0) | bound_hit.any(0)):
             events = []
-            for mask, offset, status, why in (
-                    (bad_value, -1, "diverged", "f or its gradient is not finite at x^{k}"),
-                    (bound_hit, -1, "diverged", "the iterate x^{k} left the ball of radius %g" % self.bound),
+            # (mask, offset, status, reason), in priority order: at a tie of last_k the cause wins
+            # over its consequence (a NaN step from x^k makes x^{k+1} and f(x^{k+1}) non-finite too)
+            for priority, (mask, offset, status, why) in enumerate((
                     (zero_grad, 0, "stationary", "the gradient vanished exactly at x^{k} (finite termination)"),
-                    (bad_step, 0, "diverged", "the step from x^{k} is not finite")):
+                    (undefined_step, 0, "undefined_step", UNDEFINED_STEP_REASON),
+                    (infinite_step, 0, "diverged", "the step from x^{k} is infinite"),
+                    (bad_value, -1, "diverged", "f or its gradient is not finite at x^{k}"),
+                    (bound_hit, -1, "diverged", "the iterate x^{k} left the ball of radius %g" % self.bound))):
                 hits = np.flatnonzero(mask[:, col])
                 if hits.size:
                     k = int(ks[hits[0]])
-                    event_k = k + (1 if why.startswith("the step") else 0)
-                    events.append((k + offset, status, event_k, why.replace("{k}", f"{{{event_k}}}")))
-            last_k, status, event_k, why = min(events, key=lambda e: (e[0], e[1] != "stationary"))
+                    # a step event is recorded on the row of x^k; the first bad iterate is x^{k+1}
+                    event_k = k + (1 if mask is infinite_step or mask is undefined_step else 0)
+                    events.append((k + offset, priority, status, event_k, why.replace("{k}", f"{{{k}}}")))
+            last_k, _, status, event_k, why = min(events)
             stops.append((int(col), (last_k, status, event_k, why)))
         return stops
 

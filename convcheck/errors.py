@@ -47,6 +47,19 @@ class OutputExistsError(ConvcheckError, FileExistsError):
     """An output folder that already holds results (use --force or --resume)."""
 
 
+class RunFailedError(ConvcheckError, RuntimeError):
+    """A run whose code raised an exception that is not a :class:`ConvcheckError`: typically the user's
+    own f, gradient or method (``from_functions``, ``py:`` code). The message is one line, naming the
+    exception; the original is chained as ``__cause__`` for debugging."""
+
+    @classmethod
+    def wrap(cls, exc: BaseException) -> "RunFailedError":
+        text = " ".join(str(exc).split()) or "(no message)"
+        if len(text) > 300:
+            text = text[:297] + "..."
+        return cls(f"the run raised {type(exc).__name__}: {text} (in the problem's or method's code)")
+
+
 def unknown_name(kind: str, name: str, choices: Iterable[str]) -> UnknownNameError:
     """Build an :class:`UnknownNameError` that suggests the closest accepted names."""
     choices = sorted(choices)

@@ -29,6 +29,10 @@ from .errors import ExpressionError
 from .limits import EXACT_FLOAT_INTEGER, MAX_EXPRESSION_NODES, MAX_INTEGER_DIGITS
 
 MAX_EXPRESSION_LENGTH = 1000
+#: a recorded (SymPy-printed) expression may be longer than what was typed ("^" becomes "**"); the
+#: rebuild from a trace file accepts up to this length, and ``symbolic`` refuses, at build, an
+#: expression whose printed form is longer or does not parse back
+MAX_RECORDED_EXPRESSION_LENGTH = 4 * MAX_EXPRESSION_LENGTH
 MAX_DEPTH = 60
 
 FUNCTIONS: Mapping[str, object] = {
@@ -39,6 +43,8 @@ FUNCTIONS: Mapping[str, object] = {
 }
 CONSTANTS: Mapping[str, sp.Expr] = {"pi": sp.pi, "E": sp.E}
 
+#: operators whose left-nested chains count as one nesting level (sums, products)
+_CHAINED = {ast.Add: "additive", ast.Sub: "additive", ast.Mult: "multiplicative", ast.Div: "multiplicative"}
 _BINARY = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
@@ -48,7 +54,7 @@ _BINARY = {
 }
 
 
-def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
+def parse_expression(text: str, symbols: Mapping[str, sp.Symbol], max_length: int = MAX_EXPRESSION_LENGTH) -> sp.Expr:
     """Parse ``text`` into a SymPy expression over the whitelisted ``symbols``.
 
     Parameters
@@ -66,9 +72,9 @@ def parse_expression(text: str, symbols: Mapping[str, sp.Symbol]) -> sp.Expr:
     source = text.strip()
     if not source:
         raise ExpressionError("empty expression")
-    if len(source) > MAX_EXPRESSION_LENGTH:
+    if len(source) > max_length:
         raise ExpressionError(
-            f"expression is {len(source)} characters long; at most {MAX_EXPRESSION_LENGTH} accepted")
+            f"expression is {len(source)} characters long; at most {max_length} accepted")
     # "^" means power in mathematical notation; rewriting it before parsing also gives it the
     # precedence of ** (Python's ^ is XOR and binds looser than +, so x^2 + y would read x^(2 + y))
     source = source.replace("^", "**")
@@ -167,6 +173,21 @@ class _Builder:
         return ExpressionError(f"expression {self.source!r} builds an integer of more than {MAX_INTEGER_DIGITS} "
                                "digits; write large numbers as floats (for example 1e300)")
 
+    def build_chain(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        """A left-nested chain a ± b ± c … (or a */÷ b */÷ c …) as one level: a flat sum of 64 terms
+        is not 64 levels of nesting, and is built without recursing along the chain."""
+        kind = _CHAINED[type(node.op)]
+        spine = []
+        while isinstance(node, ast.BinOp) and _CHAINED.get(type(node.op)) == kind:
+            spine.append((type(node.op), node.right))
+            node = node.left
+        result = self.build(node, depth + 1)
+        for op, right in reversed(spine):
+            result = _BINARY[op](result, self.build(right, depth + 1))
+            if _digits(result) > MAX_INTEGER_DIGITS:
+                raise self.too_big()
+        return result
+
     def build(self, node: ast.AST, depth: int) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise ExpressionError(f"expression {self.source!r} is nested more than {MAX_DEPTH} levels deep")
@@ -182,6 +203,8 @@ class _Builder:
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]
             raise self.refuse(f"the name {node.id!r}")
+        if isinstance(node, ast.BinOp) and type(node.op) in _CHAINED:
+            return self.build_chain(node, depth)
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
             left = self.build(node.left, depth + 1)
             right = self.build(node.right, depth + 1)

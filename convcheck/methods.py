@@ -9,10 +9,20 @@ Members of the paper's Algorithm 1a (SAM, RSAM, VaSSO, F-SAM) share one step,
 Unnormalized methods (USAM, extragradient) and the inexact-gradient methods (Algorithms 1 and 2)
 are written the same way. Numbers are the paper's own (algorithms, equations, theorems).
 
-Normalization and zero gradients: a normalized method divides by ‖d^k‖. When ∇f(x^k) = 0 the
-paper's method terminates (finite termination at a stationary point); the runner detects the exact
-zero gradient and stops that run with status "stationary". An epsilon guard ‖d‖ + eps (as in the
-deep-learning codes of the variants) is available as ``eps_guard`` and is off (0) by default.
+Normalization and zero gradients (convcheck's choice where the paper is silent): a normalized method
+divides by ‖d^k‖, and Algorithm 1a asks for d^k ≠ 0.
+
+- ∇f(x^k) = 0: every normalized method stops there with status "stationary", the optional stopping
+  rule "stop if ∇f(x^k) = 0" behind Theorem 4.1(v)'s finite termination. For SAM d^k = ∇f(x^k) = 0
+  leaves no step to take; for RSAM, VaSSO and F-SAM d^k is in general non-zero there and the formula
+  could continue, but x^k is already a stationary point, which is what P1–P5 are about.
+- d^k = 0 while ∇f(x^k) ≠ 0 (VaSSO's average or F-SAM's difference can cancel; e.g. VaSSO with
+  θ = ½ on x² from x¹ = a with t = t₁, ρ = a(1 − t)/t gives d² = 0): d^k/‖d^k‖ is 0/0, the method is
+  undefined, and the run stops with status "undefined_step" (not "diverged": nothing grew);
+  :func:`convcheck.properties.certify` marks every property of such a run inconclusive.
+
+An epsilon guard ‖d‖ + eps (as in the deep-learning codes of the variants) is available as
+``eps_guard`` and is off (0) by default; with it a zero gradient does not stop the run.
 
 Radius slot: for Algorithm 1a members, USAM and extragradient the runner's ``radius`` schedule is
 ρ_k; for ``igd`` (Algorithm 1) it is the absolute error level ε_k (for ``error="example34"`` it is the

@@ -10,9 +10,10 @@ Rules, checked before any computing starts:
 - ``run --force`` removes only files convcheck wrote: those its ``index.json`` lists, and trace files
   whose name is the hash of the configuration they hold and whose content digest verifies
   (:func:`owned_run_files`); anything else in the folder is kept;
-- a report folder is replaced only when it carries convcheck's marker file (:data:`REPORT_MARKER`)
-  and replacing it was asked for (``--force``, or the default folder of ``convcheck report``), or when
-  it is empty; a folder holding any other file is refused even with ``--force``;
+- a report folder is replaced only when it is empty, or when it carries convcheck's marker file
+  (:data:`REPORT_MARKER`), every file in it (``figures/`` included) is one the marker's manifest lists,
+  and replacing it was asked for (``--force``, or the default folder of ``convcheck report``); a folder
+  holding any other file, or no marker, is refused even with ``--force``;
 - ``index.json`` is updated under an exclusive lock (:func:`folder_lock`, ``fcntl.flock`` on a lock
   file), merging the entries on disk with the new ones, so concurrent writers lose no entry;
 - temporary files (``.<name>.<pid>.<random>.tmp``) and partial report folders
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import re
 import shutil
@@ -42,9 +44,17 @@ from .safe_text import quote
 
 REPORT_MARKER = ".convcheck-report"
 REPORT_NAMES = {"index.html", "report.md", "results.json", "figures", REPORT_MARKER}
+
+
+def CHECK_NAMES(name: str) -> bool:  # noqa: N802 -- used like the set REPORT_NAMES
+    """The top-level names of a ``convcheck check --out`` folder: check.md, check.json, run<i>.npz."""
+    return name in ("check.md", "check.json", REPORT_MARKER) or re.fullmatch(r"run[0-9]{1,6}\.npz", name) is not None
 LOCK_NAME = ".convcheck.lock"
 DEFAULT_REPORT_DIR = "report"
-_TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]{8}\.tmp$")
+#: what convcheck writes through a temporary file: only a temporary of one of these is convcheck's
+_TEMP_TARGETS = re.compile(r"^(index\.json|probe|check\.md|check\.json|index\.html|report\.md|results\.json|"
+                           r"[0-9a-f]{16}\.npz|run[0-9]{1,6}\.npz)$")
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)(?:-[A-Za-z0-9_]+)?$")
 _hits: dict = {}
 
@@ -139,9 +149,12 @@ def _alive(pid: int) -> bool:
 
 
 def _stale(path: Path, pattern: re.Pattern) -> bool:
-    """Only names convcheck makes (they carry the writer's process id) count; the writer must be gone."""
+    """Only names convcheck makes (they carry the writer's process id, and for a temporary file the name
+    of a file convcheck writes) count; the writer must be gone."""
     match = pattern.match(path.name)
-    return bool(match) and not _alive(int(match.group("pid")))
+    if not match or (pattern is _TEMP_FILE and not _TEMP_TARGETS.match(match.group("name"))):
+        return False
+    return not _alive(int(match.group("pid")))
 
 
 def clean_stale_temporaries(folder: Path) -> list:
@@ -168,7 +181,7 @@ def clean_stale_partials(out: Path) -> list:
     for path in out.parent.glob(f".{glob_escape(out.name)}.*"):
         match = _PARTIAL.match(path.name)
         if match and match.group("name") == out.name and path.is_dir() and not path.is_symlink() \
-                and not _alive(int(match.group("pid"))):
+                and _made_by_convcheck(path) and not _alive(int(match.group("pid"))):
             if match.group("kind") == "old" and not out.exists():
                 os.replace(path, out)
                 continue
@@ -177,29 +190,69 @@ def clean_stale_partials(out: Path) -> list:
     return removed
 
 
+def _made_by_convcheck(folder: Path) -> bool:
+    """A partial or superseded folder is convcheck's only if it carries the marker (written first into
+    every staging folder) or is empty (a kill between creating it and writing the marker); a user's
+    folder that merely has such a name is never removed or renamed."""
+    marker = folder / REPORT_MARKER
+    if marker.is_file() and not marker.is_symlink():
+        return True
+    try:
+        return next(folder.iterdir(), None) is None
+    except OSError:
+        return False
+
+
 def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 # ------------------------------------------------------------------ report folders
-def prepare_report_folder(out, inputs=(), force: bool = False, replace_own: bool = False) -> Path:
-    """Check that the report may be written to ``out`` (see the module docstring for the rules)."""
+def prepare_report_folder(out, inputs=(), force: bool = False, replace_own: bool = False,
+                          names=REPORT_NAMES) -> Path:
+    """Check that the report may be written to ``out`` (see the module docstring for the rules).
+
+    ``names``: the top-level names such a folder holds (a set, or a predicate on a name); the default
+    is a report's, :data:`CHECK_NAMES` a ``convcheck check`` folder's."""
     out = Path(out)
     refuse_overlap(out, inputs)
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"output path {quote(out)} exists and is not a folder")
     clean_stale_partials(out)
-    names = {p.name for p in out.iterdir()} - {LOCK_NAME} if out.is_dir() else set()
-    if names:
-        foreign = sorted(names - REPORT_NAMES)
+    present = {p.name for p in out.iterdir()} - {LOCK_NAME} if out.is_dir() else set()
+    if present:
+        known = names if callable(names) else names.__contains__
+        foreign = sorted(name for name in present if not known(name)) or _not_in_manifest(out)
         if foreign:
             shown = ", ".join(quote(n) for n in foreign[:3]) + (" …" if len(foreign) > 3 else "")
             raise OutputExistsError(f"output folder {quote(out)} holds files convcheck did not write ({shown}); "
                                     "it is never replaced: choose another --out")
-        if not (force or (replace_own and (out / REPORT_MARKER).is_file())):
+        if not (force or replace_own):
             raise OutputExistsError(f"output folder {quote(out)} is not empty; pass --force to replace it")
     check_writable(out.parent if not out.exists() else out)
     return out
+
+
+def _not_in_manifest(out: Path) -> list:
+    """Files under a non-empty report folder that its marker's manifest does not list (all of them
+    when there is no marker, or a marker without a readable manifest): only a folder whose every file
+    convcheck wrote may be replaced, so a user's plot added to figures/ is never deleted."""
+    marker = out / REPORT_MARKER
+    listed = None
+    if marker.is_file() and not marker.is_symlink():
+        try:
+            content = json.loads(marker.read_text(encoding="utf-8")) if marker.stat().st_size < 2 ** 20 else None
+            files = content.get("files") if isinstance(content, dict) else None
+            if isinstance(files, list) and all(isinstance(f, str) for f in files):
+                listed = set(files)
+        except (OSError, ValueError):
+            listed = None
+    present = [path.relative_to(out).as_posix() for path in sorted(out.rglob("*"))
+               if not path.is_dir() or path.is_symlink()]
+    present = [name for name in present if name not in (REPORT_MARKER, LOCK_NAME)]
+    if listed is None:
+        return present or ([REPORT_MARKER] if not marker.is_file() else [])
+    return [name for name in present if name not in listed]
 
 
 def make_staging(out: Path) -> Path:
@@ -210,7 +263,7 @@ def make_staging(out: Path) -> Path:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)    # mkdtemp makes 0700; a report is meant to be shared
-        (staging / REPORT_MARKER).write_text("written by convcheck report; this folder may be replaced by it\n")
+        (staging / REPORT_MARKER).write_text("written by convcheck; this folder may be replaced by it\n")
     except OSError as exc:
         raise write_error(out.parent, exc) from None
     return staging
@@ -236,8 +289,22 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+def write_manifest(staging: Path) -> None:
+    """The marker of a finished report folder: a note and the list of every file convcheck wrote in
+    it, which is what a later run may replace (:func:`_not_in_manifest`)."""
+    files = sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*")
+                   if path.is_file() and path.name != REPORT_MARKER)
+    (staging / REPORT_MARKER).write_text(json.dumps(
+        {"note": "written by convcheck (report or check); this folder may be replaced by it, and only "
+                 "while it holds nothing but these files", "files": files}, indent=1) + "\n", encoding="utf-8")
+
+
 def install_folder(staging: Path, out: Path) -> None:
     """Put ``staging`` in place of ``out``: readers see the old folder or the new one, never neither."""
+    try:
+        write_manifest(staging)
+    except OSError as exc:
+        raise write_error(out, exc) from None
     kill_point("install")
     try:
         if out.exists() and _exchange(staging, out):

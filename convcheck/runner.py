@@ -8,7 +8,10 @@ which are thinned to at most ``max_records`` per run (``record_every`` = ⌈(ite
 
 Stops, checked once per chunk of steps (no host synchronisation inside a chunk):
 - "stationary": a normalized method met ∇f(x^k) = 0 exactly (the paper's finite termination);
-- "diverged": f(x^k), ∇f(x^k) or x^k non-finite, or ‖x^k‖ > ``bound``;
+- "diverged": f(x^k), ∇f(x^k) or x^k non-finite, an infinite step, or ‖x^k‖ > ``bound``;
+- "undefined_step": f(x^k) and ∇f(x^k) are finite but the step from x^k is NaN: the method's formula
+  is undefined there, e.g. a normalized direction d^k/‖d^k‖ with d^k = 0 while ∇f(x^k) ≠ 0
+  (Algorithm 1a requires d^k ≠ 0), or a gradient that is undefined at the perturbed point;
 the run is removed from the batch at that iteration and the others continue. Runs are deterministic:
 random draws come from one ``numpy.random.default_rng(seed)`` per run, drawn on the host.
 """
@@ -28,7 +31,7 @@ from . import compiled
 from . import methods as methods_module
 from . import schedules as schedules_module
 from .backend import get_backend
-from .errors import ConvcheckError, InputError, SpecError
+from .errors import ConvcheckError, InputError, RunFailedError, SpecError
 from .limits import MAX_ITERS
 from .trace import Trace
 from .versions import library_versions
@@ -133,7 +136,7 @@ def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, se
         radius = None
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a non-negative whole number, got {seed!r}")
-    known = {"max_records", "record_every", "tail", "bound", "record"}
+    known = {"max_records", "record_every", "tail", "bound", "record", "k_offset"}
     unknown = set(options) - known
     if unknown:
         raise InputError(f"unknown run option(s) {', '.join(sorted(unknown))}; accepted: {', '.join(sorted(known))}")
@@ -141,6 +144,10 @@ def make_config(problem, method, x0=None, iters=1000, step=None, radius=None, se
         value = options.get(name)
         if value is not None and (not isinstance(value, (int, np.integer)) or value < 1):
             raise InputError(f"{name} must be a positive whole number, got {value!r}")
+    k_offset = options.get("k_offset")
+    if k_offset is not None and (isinstance(k_offset, bool) or not isinstance(k_offset, (int, np.integer))
+                                 or not 0 <= k_offset <= MAX_ITERS):
+        raise InputError(f"k_offset must be a whole number in [0, {MAX_ITERS}], got {k_offset!r}")
     bound = options.get("bound")
     if bound is not None and not (isinstance(bound, (int, float)) and bound > 0):
         raise InputError(f"bound must be a positive number, got {bound!r}")
@@ -182,20 +189,36 @@ def run(problem, method, x0=None, iters=1000, step=None, radius=None, backend="n
     step, radius : schedules, numbers (constant) or spec strings ("power:c=0.1,p=1").
     backend : "numpy" or "cupy".  seed : seeds the run's random draws (RSAM, random errors).
     options : ``max_records``, ``record_every``, ``tail``, ``bound`` (see the module docstring),
+        ``k_offset`` (the method's ``direction_step`` sees step number k + k_offset: a run resumed
+        after K steps continues the numbering a k-dependent method uses; schedules are shifted
+        separately, see :class:`convcheck.check.Shifted`),
         ``record=False`` to skip per-step scalars (benchmarks).
     """
     config = make_config(problem, method, x0, iters, step, radius, seed, **options)
     return execute([config], backend=backend, progress=progress)[0]
 
 
-def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
+def sweep(configs, backend="numpy", progress=False, on_error="record", scheduler=None) -> list:
     """Run many configurations; those sharing a problem instance, method and length run batched.
 
     Each item of ``configs`` is a dict of :func:`run`'s keywords (or a :class:`RunConfig`). Returns
-    one Trace per config, in order. A config that fails validation, or whose batch raises, gets a
-    Trace with status "failed" and the error as its reason (``on_error="raise"`` re-raises instead);
-    the other configurations' results are kept.
+    one Trace per config, in order. A config that fails validation, or whose run raises (any
+    exception, the user's own f, gradient or method included), gets a Trace with status "failed" and
+    a one-line reason (``on_error="raise"`` raises a :class:`~convcheck.errors.ConvcheckError`
+    instead); the other configurations' results are kept: when a batched group raises, its members
+    are rerun one by one so that only the culprit is recorded as failed. ``scheduler`` (a
+    ``dask.distributed.Client``, an address "tcp://HOST:PORT" or a number of local worker processes)
+    runs the same batches on a Dask cluster, with bitwise the same results (see
+    :mod:`convcheck.distributed`; extra ``convcheck[dist]``).
     """
+    if scheduler is not None:
+        from . import distributed
+        return distributed.sweep(configs, scheduler, backend=backend, progress=progress, on_error=on_error)
+    return execute(prepare(configs, on_error), backend=backend, progress=progress, on_error=on_error)
+
+
+def prepare(configs, on_error="record") -> list:
+    """Validate sweep items into RunConfigs; with ``on_error="record"`` an invalid item becomes its error."""
     prepared: list = []
     for item in configs:
         try:
@@ -208,7 +231,7 @@ def sweep(configs, backend="numpy", progress=False, on_error="record") -> list:
             if on_error == "raise":
                 raise InputError(f"bad sweep configuration: {exc}") from None
             prepared.append(InputError(f"bad sweep configuration: {exc}"))
-    return execute(prepared, backend=backend, progress=progress, on_error=on_error)
+    return prepared
 
 
 def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
@@ -221,11 +244,15 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
             results[index] = failed_trace(None, config)
         else:
             groups.setdefault(config.group_key(), []).append(index)
-    bar = _progress_bar(sum(configs[g[0]].iters for g in groups.values()), progress)
+    # the bar counts run-steps (one per run per step); a run that stops early counts its remaining steps
+    # when its group ends, so the bar ends exactly at its total
+    bar = _progress_bar(sum(configs[i].iters for g in groups.values() for i in g), progress)
+    expected = 0
     for indices in groups.values():
         batch = [configs[i] for i in indices]
+        expected += sum(config.iters for config in batch)
         try:
-            traces = run_group(batch, backend, bar)
+            traces = _guarded(run_group, batch, backend, bar)
         except ConvcheckError as exc:
             if on_error == "raise":
                 raise
@@ -234,6 +261,8 @@ def execute(configs, backend="numpy", progress=False, on_error="raise") -> list:
                       for config in batch]
         for i, trace in zip(indices, traces):
             results[i] = trace
+        if bar is not None and bar.n != expected:
+            bar.update(expected - bar.n)
     if bar is not None:
         bar.close()
     return results
@@ -252,38 +281,46 @@ def run_group(batch: list, backend, bar=None, threads: Optional[int] = None) -> 
     (per-call dispatch holds the GIL), so the default is 1. Results do not depend on the sharding
     beyond BLAS round-off; repeated runs are bitwise identical.
     """
-    from .engine import BatchEngine
-
-    dim = batch[0].problem.dim
-    if compiled.supports(batch[0].problem, batch[0].method, backend):
-        return _run_compiled_shards(batch, backend, bar, threads)
-    shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
-    if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
-        return BatchEngine(batch, backend, bar).run()
-    per_shard = max(MIN_SHARD, shard_floats // dim)
-    count = -(-len(batch) // per_shard)
-    return _run_shards(batch, count, max(1, min(threads or DEFAULT_THREADS, count)), backend, bar)
-
-
-def _run_shards(batch: list, count: int, workers: int, backend, bar) -> list:
-    """Split ``batch`` into ``count`` near-equal shards and run them, in ``workers`` threads with
-    single-threaded BLAS when workers > 1; return the Traces in the batch's order."""
-    from .engine import BatchEngine
-
-    bounds = np.linspace(0, len(batch), count + 1).astype(int)
-    parts = [batch[bounds[i]:bounds[i + 1]] for i in range(count)]
-
-    def run_part(part):
-        return BatchEngine(part, backend, bar, group_size=len(batch)).run()
-
-    if workers == 1 or count == 1:
-        return [trace for part in parts for trace in run_part(part)]
+    bounds, workers = shard_plan(batch, backend, threads)
+    if len(bounds) == 1:
+        return run_shard(batch, len(batch), 1, backend, bar)
+    parts = [batch[start:stop] for start, stop in bounds]
+    if workers == 1:
+        return [trace for part in parts for trace in run_shard(part, len(batch), 1, backend, bar)]
     with _blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(run_part, parts))
+        results = list(pool.map(lambda part: run_shard(part, len(batch), 1, backend, bar), parts))
     return [trace for part in results for trace in part]
 
 
-def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> list:
+def shard_plan(batch: list, backend, threads: Optional[int] = None) -> tuple:
+    """How :func:`run_group` runs ``batch``: the (start, stop) bounds of its shards and the threads that
+    run them (> 1: with single-threaded BLAS). The numbers of a run depend on its shard (measured:
+    BLAS sums differently for other batch sizes), so :mod:`convcheck.distributed` runs these same
+    shards."""
+    dim = batch[0].problem.dim
+    if compiled.supports(batch[0].problem, batch[0].method, backend):
+        count, workers = _compiled_shard_count(batch, threads)
+    else:
+        shard_floats = SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS
+        if backend.name != "numpy" or len(batch) * dim <= shard_floats or len(batch) < 2 * MIN_SHARD:
+            count = 1
+        else:
+            count = -(-len(batch) // max(MIN_SHARD, shard_floats // dim))
+        workers = max(1, min(threads or DEFAULT_THREADS, count))
+    edges = np.linspace(0, len(batch), count + 1).astype(int)
+    return [(int(edges[i]), int(edges[i + 1])) for i in range(count)], (workers if count > 1 else 1)
+
+
+def run_shard(part: list, group_size: int, workers: int, backend, bar=None) -> list:
+    """One shard of a group of ``group_size`` runs (the budgets for records and ring are per group), with
+    single-threaded BLAS when its group runs ``workers`` > 1 shards at a time."""
+    from .engine import BatchEngine
+
+    with _blas_threads(1) if workers > 1 else contextlib.nullcontext():
+        return BatchEngine(part, backend, bar, group_size=group_size).run()
+
+
+def _compiled_shard_count(batch: list, threads: Optional[int]) -> tuple:
     """Shards of a batch on compiled kernels, one thread each, single-threaded BLAS.
 
     The kernels release the GIL, so the threads run truly in parallel: measured on 2 cores at
@@ -300,7 +337,7 @@ def _run_compiled_shards(batch: list, backend, bar, threads: Optional[int]) -> l
     dim = batch[0].problem.dim
     per_shard = max(COMPILED_MIN_SHARD, (COMPILED_SHARD_FLOATS if dim < LARGE_DIM else LARGE_SHARD_FLOATS) // dim)
     count = min(len(batch), workers * -(-len(batch) // (per_shard * workers)))  # a multiple of workers
-    return _run_shards(batch, count, workers, backend, bar)
+    return count, workers
 
 
 def compiled_threads() -> int:
@@ -321,9 +358,20 @@ def _blas_threads(limit):
     return threadpool_limits(limits=limit, user_api="blas")
 
 
+def _guarded(function, *args):
+    """``function(*args)``, with any exception that is not a ConvcheckError (the user's own code
+    raising, typically) turned into a one-line :class:`RunFailedError` chained to the original."""
+    try:
+        return function(*args)
+    except ConvcheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- user code may raise anything; recorded, never lost
+        raise RunFailedError.wrap(exc) from exc
+
+
 def _run_alone(config: RunConfig, backend) -> Trace:
     try:
-        return run_group([config], backend)[0]
+        return _guarded(run_group, [config], backend)[0]
     except ConvcheckError as exc:
         return failed_trace(config, exc)
 
@@ -339,14 +387,15 @@ def failed_trace(config: Optional[RunConfig], exc: Exception) -> Trace:
                  status="failed", status_k=None, status_reason=str(exc), metadata=meta)
 
 
-def _progress_bar(total_steps: int, progress) -> Any:
+def _progress_bar(total: int, progress, unit: str = "step", desc: str = "convcheck") -> Any:
+    """A tqdm bar over ``total`` units on a terminal, else None (also the Dask sweep's bar over tasks)."""
     if not progress or not sys.stderr.isatty():
         return None
     try:
         from tqdm import tqdm
     except ImportError:  # tqdm is a dependency; a broken install only loses the bar
         return None
-    return tqdm(total=total_steps, unit="step", desc="convcheck", leave=False)
+    return tqdm(total=total, unit=unit, desc=desc, leave=False)
 
 
 def tail_length(batch_size: int, dim: int, requested: Optional[int], iters: int) -> int:

@@ -38,7 +38,11 @@ from . import trace_schema
 from .errors import TraceFileError
 
 FORMAT_VERSION = 1
-STATUSES = ("completed", "stationary", "diverged", "failed")
+#: how a run ended: "completed" (all iterations), "stationary" (exact zero gradient, the paper's finite
+#: termination), "diverged" (non-finite values, an infinite step, or the iterate bound), "undefined_step"
+#: (finite f and gradient but a NaN step: the method's formula is undefined there, e.g. d^k = 0 with
+#: ∇f(x^k) ≠ 0 in Algorithm 1a), "failed" (the configuration could not run)
+STATUSES = ("completed", "stationary", "diverged", "undefined_step", "failed")
 _ARRAYS = trace_schema.ARRAY_NAMES
 
 

@@ -186,7 +186,7 @@ def check_metadata(meta, path, statuses) -> None:
     _int(meta, "seed", 0, limits.MAX_INTEGER_PARAMETER, path)
     x0 = meta.get("x0")
     if not isinstance(x0, list) or len(x0) != problem["dim"] or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in x0):
+            _finite_number(v) for v in x0):
         raise refuse(path, f"metadata 'x0' must be a list of {problem['dim']} finite numbers")
 
 
@@ -217,7 +217,7 @@ def check_arrays(arrays: dict, meta: dict, path) -> None:
         raise refuse(path, "its tail window does not hold consecutive iterations (corrupt)")
     if np.any(np.diff(k) > meta["record_every"]):
         raise refuse(path, f"records scalars further apart than record_every = {meta['record_every']}")
-    if status in ("completed", "stationary"):
+    if status in ("completed", "stationary", "undefined_step"):
         for name in ("f", "grad_norm"):
             if not np.all(np.isfinite(arrays[name])):
                 raise refuse(path, f"status {status!r} but {name!r} holds non-finite values (corrupt or forged)")
@@ -225,9 +225,36 @@ def check_arrays(arrays: dict, meta: dict, path) -> None:
             raise refuse(path, f"status {status!r} but its iterates hold non-finite values (corrupt or forged)")
     if status == "completed" and x_k[-1] != iters + 1:
         raise refuse(path, f"status 'completed' but its last iterate is k = {int(x_k[-1])}, not iters + 1 = {iters + 1}")
+    _check_stop(status, meta.get("status_k"), k, x_k, arrays["grad_norm"], path)
     with np.errstate(invalid="ignore"):
         if np.any(arrays["grad_norm"] < 0) or np.any(arrays["step_norm"] < 0):
             raise refuse(path, "holds negative norms (corrupt or forged)")
+
+
+def _check_stop(status: str, status_k, k, x_k, grad_norm, path) -> None:
+    """The status must be what the arrays show (a forged status would decide verdicts by itself):
+
+    - "completed": no stop iteration;
+    - "stationary": stopped at x^{status_k}, the last iterate and the last record, where ‖∇f‖ = 0
+      exactly (the recomputation in :mod:`convcheck.properties.trace_files` then checks that zero);
+    - "diverged", "undefined_step": the last iterate and the last record are x^{status_k − 1}, the
+      one before the first bad iterate (nothing is recorded after a stop).
+    """
+    last_k, last_x = int(k[-1]), int(x_k[-1])
+    if status == "completed":
+        if status_k is not None:
+            raise refuse(path, f"status 'completed' but it names a stop at k = {status_k} (corrupt or forged)")
+        return
+    if status_k is None:
+        raise refuse(path, f"status {status!r} needs the iteration it happened at (status_k)")
+    if status == "stationary":
+        if not (last_k == last_x == status_k) or grad_norm[-1] != 0:
+            raise refuse(path, f"status 'stationary' at k = {status_k}, but its last iterate is k = {last_x}, its last "
+                               f"record k = {last_k} with ‖∇f‖ = {float(grad_norm[-1]):.3g} (a finite termination "
+                               "ends the run at an exact zero gradient; corrupt or forged)")
+    elif not (last_k == last_x == status_k - 1):
+        raise refuse(path, f"status {status!r} at k = {status_k}, but its last iterate is k = {last_x} and its last "
+                           f"record k = {last_k} (a stop leaves x^{status_k - 1} last; corrupt or forged)")
 
 
 # ------------------------------------------------------------------ digest
@@ -263,11 +290,25 @@ def _q(path) -> str:
     return quote(str(path))
 
 
+def _finite_number(value) -> bool:
+    """A JSON number that is a finite float64: an integer beyond ±2^63 (the JSON reader makes one of
+    any digit string) or a non-finite float is refused, before any float conversion could overflow."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= limits.MAX_INTEGER_PARAMETER
+    return isinstance(value, float) and math.isfinite(value)
+
+
 def _plain_value(value, depth: int) -> bool:
     """A parameter value a trace may hold: a scalar, or lists/objects of scalars nested at most 3 deep
     and of at most 256 entries each (symbolic problems record variables, box and stated metadata)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, str)):
         return True
+    if isinstance(value, float):
+        return True
+    if isinstance(value, int):  # an integer too large for a float would overflow wherever it is used
+        return abs(value) <= limits.MAX_INTEGER_PARAMETER
     if depth >= 3:
         return False
     if isinstance(value, list):

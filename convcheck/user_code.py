@@ -12,12 +12,19 @@ from __future__ import annotations
 import importlib
 import re
 
-from .errors import InputError, SpecError
+from .errors import ConvcheckError, InputError, SpecError
 from .specs import BARE_KEY, parse_spec
 
 PREFIX = "py:"
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 EXAMPLE = "py:mypackage.mymodule:make_problem (or py:mypackage.mymodule:make_problem:n=3)"
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line of at most 300 characters: its type and its message's words."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def is_python_spec(spec) -> bool:
@@ -32,7 +39,12 @@ def parse_python_spec(spec: str) -> tuple:
         raise SpecError(f"{spec!r}: expected py:package.module:Name, e.g. {EXAMPLE}")
     params = {}
     if len(parts) == 3 and parts[2]:
-        _, params = parse_spec(f"py:{parts[2]}", "py")
+        try:
+            _, params = parse_spec(f"py:{parts[2]}", "py")
+        except ConvcheckError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise SpecError(f"{spec!r}: bad parameters ({_one_line(exc)}); e.g. {EXAMPLE}") from None
         if BARE_KEY in params:
             raise SpecError(f"{spec!r}: give parameters as key=value, e.g. {EXAMPLE}")
     return parts[0], parts[1], params
@@ -43,7 +55,9 @@ def load_object(module_name: str, attribute: str):
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise SpecError(f"cannot import module {module_name!r} ({exc}); is it on PYTHONPATH?") from None
+        raise SpecError(f"cannot import module {module_name!r} ({_one_line(exc)}); is it on PYTHONPATH?") from None
+    except Exception as exc:  # noqa: BLE001 -- importing user code runs it (a SyntaxError, an error at import)
+        raise SpecError(f"importing module {module_name!r} failed ({_one_line(exc)})") from exc
     target = module
     for part in attribute.split("."):
         if not hasattr(target, part):
@@ -71,8 +85,10 @@ def call_factory(factory, params: dict, spec: str, expected: type, what: str):
     name = getattr(factory, "__name__", "the factory")
     try:
         made = factory(**params)
-    except TypeError as exc:
-        raise SpecError(f"{spec!r}: calling {name} failed ({exc})") from None
+    except ConvcheckError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the user's code may raise anything: one line, never a traceback
+        raise SpecError(f"{spec!r}: calling {name} failed ({_one_line(exc)})") from exc
     if not isinstance(made, expected):
         raise InputError(f"{spec!r}: {name}(...) returned {type(made).__name__}, not a convcheck {what}")
     return made

@@ -285,12 +285,40 @@ class FunctionProblem(Problem):
         return self
 
     def _value(self, X):
-        return self._f_user(X)
+        return self._checked(self._f_user(X), X, "f", np.shape(X)[:-1])
 
     def _grad(self, X):
-        return self._grad_user(X)
+        return self._checked(self._grad_user(X), X, "grad", np.shape(X))
 
     def _value_and_grad(self, X):
         if self._vg_user is not None:
-            return self._vg_user(X)
-        return self._f_user(X), self._grad_user(X)
+            out = self._vg_user(X)
+            if not (isinstance(out, tuple) and len(out) == 2):
+                from convcheck.errors import InputError
+                raise InputError(f"problem {self.name!r}: value_and_grad must return the pair (f(X), ∇f(X))")
+            F, G = out
+        else:
+            F, G = self._f_user(X), self._grad_user(X)
+        return self._checked(F, X, "f", np.shape(X)[:-1]), self._checked(G, X, "grad", np.shape(X))
+
+    def _checked(self, out, X, what: str, shape: tuple):
+        """The user's result as a real float array of the expected shape, checked at every call (the
+        build-time probe covers a few points only: a callable may change shape or turn complex where
+        the run goes later, and NumPy would broadcast or cut the imaginary part silently)."""
+        from convcheck.errors import InputError
+
+        out = np.asarray(out)
+        if out.shape != shape:
+            raise InputError(f"problem {self.name!r}: {what} returned shape {out.shape} for X of shape "
+                             f"{np.shape(X)} during the run (expected {shape})")
+        if np.iscomplexobj(out):
+            if np.any(out.imag != 0):
+                raise InputError(f"problem {self.name!r}: {what} returned complex values during the run; f is real")
+            out = out.real
+        if out.dtype != np.float64:
+            try:
+                out = out.astype(np.float64)
+            except (TypeError, ValueError):
+                raise InputError(f"problem {self.name!r}: {what} returned {out.dtype} values during the run, "
+                                 "not numbers") from None
+        return out

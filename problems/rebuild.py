@@ -72,7 +72,8 @@ def python_problem(spec: str, **params) -> Problem:
 
 def rebuild_problem(info: dict, where: str = "trace") -> Problem:
     """The problem described by a trace's ``metadata["problem"]``; TraceFileError when it cannot be rebuilt."""
-    from . import get, symbolic
+    from . import get
+    from .symbolic import rebuild_recorded
     from .registry import catalogue
     from .user import metadata_from_json
 
@@ -85,7 +86,7 @@ def rebuild_problem(info: dict, where: str = "trace") -> Problem:
             return _rebuild_python(params.pop("py"), params, where)
         if "expr" in params:  # a symbolic problem, through the restricted parser
             stated = metadata_from_json(params.pop("stated", {}))
-            return symbolic(params.pop("expr"), name=name, **params, **stated)
+            return rebuild_recorded(params.pop("expr"), name=name, **params, **stated)
         if name not in catalogue():
             raise TraceFileError(
                 f"{where} ran on problem {name!r}, which records no way to rebuild it (built from Python "

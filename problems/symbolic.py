@@ -12,8 +12,14 @@ from typing import Optional, Sequence
 import numpy as np
 import sympy as sp
 
-from convcheck.errors import ExpressionError, InputError, SpecError
-from convcheck.expr import check_expression_size, parse_expression
+from convcheck.errors import ConvcheckError, ExpressionError, InputError, SpecError
+from convcheck.expr import (MAX_EXPRESSION_LENGTH, MAX_RECORDED_EXPRESSION_LENGTH, check_expression_size,
+                            parse_expression)
+from convcheck.limits import MAX_INTEGER_DIGITS
+
+#: samples × n² bounded (the L estimate evaluates n² Hessian entries at every sample): 2048 samples of
+#: a 64-variable Hessian is 8.4e6
+MAX_SAMPLED_HESSIAN_ENTRIES = 10_000_000
 from convcheck.limits import MAX_SYMBOLIC_SAMPLES
 
 from .base import FunctionProblem, Meta
@@ -26,12 +32,53 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _batched(fn, n: int):
-    """Wrap a lambdified scalar function of n arguments for X of shape (..., n)."""
+    """Wrap a lambdified scalar function of n arguments for X of shape (..., n); a complex value (which
+    a float conversion would silently cut to its real part) is an ExpressionError."""
     def evaluate(X):
         X = np.asarray(X, dtype=np.float64)
-        out = np.asarray(fn(*(X[..., i] for i in range(n))), dtype=np.float64)
-        return np.broadcast_to(out, X.shape[:-1]).copy()
+        out = np.asarray(fn(*(X[..., i] for i in range(n))))
+        if np.iscomplexobj(out):
+            if np.any(out.imag != 0):
+                raise ExpressionError("the symbolic function took a complex value; f must be real")
+            out = out.real
+        return np.broadcast_to(out.astype(np.float64), X.shape[:-1]).copy()
     return evaluate
+
+
+def _refuse_non_finite(expression) -> None:
+    """∞, complex ∞ (zoo) and NaN in a SymPy input: f would not be finite anywhere they act."""
+    if expression.has(sp.oo, -sp.oo, sp.zoo, sp.nan):
+        raise ExpressionError(f"expression {str(expression)[:200]!r} holds an infinite or undefined number (oo, zoo, "
+                              "nan); f must be finite")
+
+
+def _refuse_huge_numbers(expression) -> None:
+    """Rationals of more than MAX_INTEGER_DIGITS digits (a SymPy input can hold them; printing one for
+    the trace would hit Python's integer-conversion limit)."""
+    for number in expression.atoms(sp.Rational):
+        if max(abs(int(number.p)).bit_length(), abs(int(number.q)).bit_length()) > MAX_INTEGER_DIGITS * 3.33:
+            raise ExpressionError(f"a number in the expression has more than {MAX_INTEGER_DIGITS} digits; write it "
+                                  "as a float")
+
+
+def _check_recordable(expression, symbols) -> None:
+    """The trace records str(expression) and rebuilds the problem from it through the restricted parser;
+    refuse, at build, an expression whose printed form would not come back."""
+    recorded = str(expression)
+    table = {s.name: s for s in symbols}
+    try:
+        parse_expression(recorded, table, MAX_RECORDED_EXPRESSION_LENGTH)
+    except ExpressionError as exc:
+        raise ExpressionError(f"expression {recorded[:200]!r} could not be rebuilt from a trace file ({exc})") from None
+
+
+def _refuse_complex(expression) -> None:
+    """An expression that SymPy evaluates to a non-real form (sqrt(-4) = 2i, log(-1) = iπ, (−1)^(1/2))
+    is refused: the paper's f maps ℝⁿ to ℝ, and NumPy would cut the imaginary part away."""
+    if expression.has(sp.I) or expression.is_real is False or any(
+            getattr(a, "is_real", True) is False for a in expression.atoms(sp.Number, sp.NumberSymbol)):
+        raise ExpressionError(f"expression {str(expression)!r} is not real-valued (SymPy reads it with the imaginary "
+                              "unit i); f must map real points to real numbers")
 
 
 def _batched_array(fns: list, n: int, shape: tuple):
@@ -43,7 +90,7 @@ def _batched_array(fns: list, n: int, shape: tuple):
     return evaluate
 
 
-def _resolve_variables(expr, variables) -> tuple[sp.Expr, list[sp.Symbol]]:
+def _resolve_variables(expr, variables, max_length: int = MAX_EXPRESSION_LENGTH) -> tuple[sp.Expr, list[sp.Symbol]]:
     """Parse text (if needed) and decide the ordered variables."""
     if isinstance(expr, str):
         # "^" means power; Python parses it as XOR, whose precedence is below "+" ("x^2 + y" would
@@ -56,7 +103,7 @@ def _resolve_variables(expr, variables) -> tuple[sp.Expr, list[sp.Symbol]]:
         table = {s.name: s for s in symbols}
         if variables <= 3:
             table.update({letter: symbols[i] for i, letter in enumerate(LETTERS[:variables])})
-        return (parse_expression(expr, table) if isinstance(expr, str) else expr), symbols
+        return (parse_expression(expr, table, max_length) if isinstance(expr, str) else expr), symbols
     if variables is not None:
         names = [v.strip() for v in variables.split(",")] if isinstance(variables, str) else list(variables)
         bad = [v for v in names if not isinstance(v, str) or not _IDENTIFIER.match(v)]
@@ -65,7 +112,7 @@ def _resolve_variables(expr, variables) -> tuple[sp.Expr, list[sp.Symbol]]:
         own = {} if isinstance(expr, str) else {s.name: s for s in expr.free_symbols}
         symbols = [own.get(v, sp.Symbol(v, real=True)) for v in names]  # SymPy input keeps its own symbols
         table = dict(zip(names, symbols))
-        return (parse_expression(expr, table) if isinstance(expr, str) else expr), symbols
+        return (parse_expression(expr, table, max_length) if isinstance(expr, str) else expr), symbols
     if not isinstance(expr, str):
         symbols = sorted(expr.free_symbols, key=lambda s: (_INDEXED.match(s.name) is None,
                                                              int(_INDEXED.match(s.name).group(1))
@@ -75,7 +122,7 @@ def _resolve_variables(expr, variables) -> tuple[sp.Expr, list[sp.Symbol]]:
         return expr, symbols
     table = {f"x{i}": sp.Symbol(f"x{i}", real=True) for i in range(MAX_DIM)}
     table.update({letter: sp.Symbol(letter, real=True) for letter in LETTERS})
-    parsed = parse_expression(expr, table)
+    parsed = parse_expression(expr, table, max_length)
     used = {s.name for s in parsed.free_symbols}
     indexed = sorted(int(_INDEXED.match(u).group(1)) for u in used if _INDEXED.match(u))
     letters = [u for u in used if u in LETTERS]
@@ -146,10 +193,49 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
     The problem's ``meta.params`` record the expression, the variable order, the box and the stated
     metadata, so a trace rebuilds the same problem.
     """
+    return _build(expr, variables, name, box, samples, seed, MAX_EXPRESSION_LENGTH, metadata)
+
+
+def rebuild_recorded(expr: str, name: str = "symbolic", **params) -> SymbolicProblem:
+    """:func:`symbolic` for the expression a trace recorded (SymPy's printed form, which may be longer
+    than what was typed: up to MAX_RECORDED_EXPRESSION_LENGTH characters)."""
+    known = {key: params.pop(key) for key in ("variables", "box", "samples", "seed") if key in params}
+    return _build(expr, known.get("variables"), name, known.get("box", 1.0), known.get("samples", 2048),
+                  known.get("seed", 0), MAX_RECORDED_EXPRESSION_LENGTH, params)
+
+
+#: what SymPy, lambdify or NumPy may raise on an expression given as a SymPy object (the text parser
+#: refuses such input itself); each becomes a one-line ExpressionError
+_BUILD_ERRORS = (KeyError, NameError, TypeError, ValueError, AttributeError, NotImplementedError, ZeroDivisionError,
+                 OverflowError, RecursionError, ArithmeticError)
+
+
+def _build(expr, variables, name, box, samples, seed, max_length, metadata) -> SymbolicProblem:
     if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SYMBOLIC_SAMPLES:
         raise SpecError(f"symbolic: samples must be a whole number in [1, {MAX_SYMBOLIC_SAMPLES}], got {samples!r}")
-    expression, symbols = _resolve_variables(expr, variables)
+    if not isinstance(expr, (str, sp.Expr)) or isinstance(expr, sp.MatrixBase):
+        raise ExpressionError(f"symbolic: the expression must be text or a scalar SymPy expression, got "
+                              f"{type(expr).__name__}")
+    try:
+        return _build_checked(expr, variables, name, box, samples, seed, max_length, metadata)
+    except ConvcheckError:
+        raise
+    except _BUILD_ERRORS as exc:
+        text = " ".join(str(exc).split())[:200] or type(exc).__name__
+        shown = str(expr)[:200] if not isinstance(expr, str) else expr[:200]
+        raise ExpressionError(f"expression {shown!r} cannot be made a problem ({type(exc).__name__}: {text})") from None
+
+
+def _build_checked(expr, variables, name, box, samples, seed, max_length, metadata) -> SymbolicProblem:
+    expression, symbols = _resolve_variables(expr, variables, max_length)
+    if samples * len(symbols) ** 2 > MAX_SAMPLED_HESSIAN_ENTRIES:  # each limit alone is not enough
+        raise SpecError(f"symbolic: {samples} samples of a {len(symbols)}×{len(symbols)} Hessian exceed "
+                        f"{MAX_SAMPLED_HESSIAN_ENTRIES:.0e} sampled entries; pass fewer samples")
     check_expression_size(expression, "symbolic problem")
+    _refuse_non_finite(expression)
+    _refuse_complex(expression)
+    _refuse_huge_numbers(expression)
+    _check_recordable(expression, symbols)
     n = len(symbols)
     region = _box_region(box, n)
     if not expression.free_symbols <= set(symbols):
@@ -165,7 +251,7 @@ def symbolic(expr, variables: "Optional[Sequence[str] | int | str]" = None, name
     try:
         f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
         grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
-    except (NotImplementedError, TypeError, ValueError) as exc:  # a function NumPy code cannot express
+    except (NotImplementedError, TypeError, ValueError, NameError, KeyError) as exc:  # NumPy cannot express it
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ExpressionError(f"expression {str(expression)!r} cannot be compiled to NumPy code ({first})") from None
     hess = _hessian_function(hessian_exprs, symbols)

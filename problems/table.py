@@ -55,8 +55,15 @@ def _constant(row: dict, key: str) -> str:
     return f"{mark}{text}{local}"
 
 
-def format_catalogue_table(rows: Optional[list] = None) -> str:
-    """The catalogue's key constants as aligned text, one entry per line, then a legend."""
+def format_catalogue_table(rows: Optional[list] = None, width: Optional[int] = 100) -> str:
+    """The catalogue's key constants as aligned text, one entry per line, then a legend.
+
+    ``width``: wrap cells and the legend to at most that many columns (None: never wrap).
+    """
+    import textwrap
+
+    from convcheck.tables import format_table
+
     rows = describe_catalogue() if rows is None else rows
     header = ("name", "n", "convex", "mu", "L", "f*", "minimizers", "KL q", "parameters (defaults)")
     lines = []
@@ -66,12 +73,11 @@ def format_catalogue_table(rows: Optional[list] = None) -> str:
         params = ", ".join(f"{k}={v}" for k, v in row["parameters"].items()) or "-"
         lines.append((row["name"], str(row["dim"]), convex, _constant(row, "mu"), L, _constant(row, "f_star"),
                       row["minimizer"], _constant(row, "kl_exponent"), params))
-    widths = [max(len(r[i]) for r in [header, *lines]) for i in range(len(header))]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in [header, *lines]]
-    out.insert(1, "  ".join("-" * w for w in widths))
-    out.append("")
-    out.append("≤ proven bound, ≈ estimate, no mark exact; * L holds only on the stated region (ball or box); "
-               "'descent' = only the L-descent condition (4) holds. Values for the default parameters.")
+    out = [format_table(header, lines, width, nowrap=(0,)), ""]
+    legend = ("≤ proven bound, ≈ estimate, no mark exact; * L holds only on the stated region (ball or box); "
+              "'descent' = only the L-descent condition (4) holds. Values for the default parameters.")
+    out += textwrap.wrap(legend, width) if width else [legend]
     for row in rows:
-        out.append(f"  {row['name']}: {row['summary']}")
+        entry = f"  {row['name']}: {row['summary']}"
+        out += textwrap.wrap(entry, width, subsequent_indent="    ") if width else [entry]
     return "\n".join(out)

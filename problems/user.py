@@ -21,6 +21,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from convcheck.errors import InputError, SpecError
+from convcheck.limits import MAX_TRACE_DIM
 
 from .base import MINIMIZER_KINDS, PROVENANCES, FunctionProblem, Meta, MinimizerSet
 
@@ -35,6 +36,12 @@ EXAMPLE_F = "f = lambda X: (X[..., 0] - 1)**2 + X[..., 1]**2"
 EXAMPLE_GRAD = "grad = lambda X: np.stack([2*(X[..., 0] - 1), 2*X[..., 1]], axis=-1)"
 PROBE_SEED = 20240
 GRADIENT_CHECK_POINTS = 3
+#: up to this n the batch probe holds n + 1 points and the gradient is checked along every axis; above
+#: it, 3 points (still a batch size other than n) and RANDOM_DIRECTIONS seeded unit directions, so the
+#: probe's memory is O(n), not O(n²)
+FULL_PROBE_DIM = 256
+RANDOM_DIRECTIONS = 16
+EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,28 @@ def _minimizer(value, dim: int) -> MinimizerSet:
     return MinimizerSet("point" if len(points) == 1 else "finite", points=points)
 
 
+_POSITIVE = ("L", "mu", "descent_L")
+_FINITE = ("lower_bound", "f_star")
+_TRUTH = ("convex", "bounded_level_sets", "analytic")
+
+
+def _check_stated_value(key: str, value) -> None:
+    """A stated constant must be what its hypothesis needs: L, μ, the descent constant finite and > 0;
+    a lower bound or f* finite; a Łojasiewicz exponent q in [0, 1); convexity and the like true/false."""
+    if value is None:
+        return
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if key in _POSITIVE and not (number and np.isfinite(value) and value > 0):
+        raise InputError(f"{key} must be a finite number > 0, got {value!r}")
+    if key in _FINITE and not (number and np.isfinite(value)):
+        raise InputError(f"{key} must be a finite number, got {value!r}")
+    if key == "kl_exponent" and not (number and 0 <= value < 1):
+        raise InputError(f"kl_exponent must be a number q in [0, 1) (the Łojasiewicz exponent of "
+                         f"|f(x) − f(x̄)|^q ≤ C‖∇f(x)‖), got {value!r}")
+    if key in _TRUTH and not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{key} must be True or False, got {value!r}")
+
+
 def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults: Optional[Meta] = None) -> Meta:
     """Meta from user keywords (Meta field names, values optionally :class:`Stated`), on top of
     ``defaults`` (estimates) when given.
@@ -105,6 +134,8 @@ def build_meta(dim: int, metadata: dict, params: Optional[dict] = None, defaults
         stated[key], explicit = _split_stated(key, stated[key])
         if explicit is not None:
             user_provenance[key] = explicit
+    for key, value in stated.items():
+        _check_stated_value(key, value)
     if "minimizer" in stated:
         stated["minimizer"] = _minimizer(stated["minimizer"], dim)
     if stated.get("stationary_points") is not None:
@@ -161,16 +192,20 @@ def probe_callables(name: str, dim: int, f: Callable, grad: Callable,
     """Probe f, grad (and value_and_grad) at seeded points; InputError on the first mismatch.
 
     ``points`` (m, n), optional: where to probe (default: seeded uniform points of [−0.5, 0.5]^n); give
-    points inside the domain of a function that is not finite everywhere. The gradient must match
-    central differences of f, (f(x + h e_j) − f(x − h e_j)) / 2h with h = 1e-5·max(1, |x_j|), to
-    ``gradient_tolerance``·max(‖∇f‖, ‖difference quotient‖) + 1e-6·(1 + |f(x)|).
+    points inside the domain of a function that is not finite everywhere. The batch holds n + 1 points
+    (3 when n > FULL_PROBE_DIM), never exactly n, so rows read as coordinates show. The gradient must
+    match central differences of f along each axis (random directions when n > FULL_PROBE_DIM) with
+    h = 1e-5·max(1, ‖x‖_∞), to ``gradient_tolerance`` relative plus the differences' own rounding and
+    truncation error (see :func:`_check_gradient`).
     """
     rng = np.random.default_rng(PROBE_SEED)
+    wanted = dim + 1 if dim <= FULL_PROBE_DIM else 3
     if points is None:
-        points = rng.uniform(-0.5, 0.5, size=(dim + 1, dim))
+        points = rng.uniform(-0.5, 0.5, size=(wanted, dim))
     points = np.asarray(points, dtype=np.float64).reshape(-1, dim)
-    if len(points) < dim + 1:  # never a batch of exactly n points: it would hide rows read as coordinates
-        points = np.concatenate([points, points[-1] + rng.uniform(-1e-3, 1e-3, size=(dim + 1 - len(points), dim))])
+    if len(points) < wanted or len(points) == dim:  # never a batch of exactly n points
+        extra = max(wanted - len(points), 1)
+        points = np.concatenate([points, points[-1] + rng.uniform(-1e-3, 1e-3, size=(extra, dim))])
     single = points[:1]
     values = _call(name, "f", f, points, (len(points),))
     gradients = _call(name, "grad", grad, points, (len(points), dim))
@@ -201,18 +236,40 @@ def probe_callables(name: str, dim: int, f: Callable, grad: Callable,
 
 
 def _check_gradient(name, dim, f, single, points, values, gradients, tolerance) -> None:
+    """Directional derivatives of f by central differences against ⟨∇f(x), u⟩, u along every axis
+    (n ≤ FULL_PROBE_DIM) or along RANDOM_DIRECTIONS seeded unit directions.
+
+    The allowance is ``tolerance``·max(|⟨g, u⟩|, |quotient|) plus the quotient's own error, estimated
+    from the data and not from |f|: the rounding error 4·eps·max|f(x ± hu)|/h, plus the truncation
+    error, measured as 2·|D(h) − D(2h)| (D(2h) − D(h) ≈ 3·(truncation error of D(h)) for smooth f;
+    the same order for a kink). Adding a constant to f therefore widens the allowance only by its
+    rounding effect (eps·|f|/h), and a tiny or wrong-by-a-factor gradient is still refused.
+    """
+    rng = np.random.default_rng(PROBE_SEED + 1)
+    if dim <= FULL_PROBE_DIM:
+        directions = np.eye(dim)
+    else:
+        directions = rng.standard_normal((RANDOM_DIRECTIONS, dim))
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    count = len(directions)
     for i in range(min(GRADIENT_CHECK_POINTS, len(points))):
         x = points[i]
-        h = 1e-5 * np.maximum(1.0, np.abs(x))
-        shifted = np.concatenate([x + np.diag(h), x - np.diag(h)])
-        fx = _call(name, "f", f, shifted, (2 * dim,))
-        quotient = (fx[:dim] - fx[dim:]) / (2 * h)
-        g = gradients[i]
-        allowed = tolerance * max(np.linalg.norm(g), np.linalg.norm(quotient)) + 1e-6 * (1 + abs(values[i]))
-        if not np.linalg.norm(g - quotient) <= allowed:
+        h = 1e-5 * max(1.0, float(np.max(np.abs(x))))
+        shifted = np.concatenate([x + h * directions, x - h * directions, x + 2 * h * directions, x - 2 * h * directions])
+        fx = _call(name, "f", f, shifted, (4 * count,))
+        quotient = (fx[:count] - fx[count:2 * count]) / (2 * h)
+        coarse = (fx[2 * count:3 * count] - fx[3 * count:]) / (4 * h)
+        predicted = directions @ gradients[i]
+        rounding = 4 * EPS * np.max(np.abs(fx)) / h
+        allowed = tolerance * np.maximum(np.abs(predicted), np.abs(quotient)) + rounding + 2 * np.abs(quotient - coarse)
+        wrong = ~(np.abs(predicted - quotient) <= allowed)
+        if np.any(wrong):
+            j = int(np.argmax(wrong))
+            along = f"along axis {j}" if dim <= FULL_PROBE_DIM else "along a random direction"
             raise InputError(f"problem {name!r}: grad does not match central differences of f at "
-                             f"x = {np.round(x, 6).tolist()}: grad = {np.round(g, 6).tolist()}, differences give "
-                             f"{np.round(quotient, 6).tolist()}; grad must be the gradient of f, e.g. {EXAMPLE_GRAD}")
+                             f"x = {np.round(x, 6).tolist()[:8]}{' …' if dim > 8 else ''} {along}: ⟨grad, u⟩ = "
+                             f"{predicted[j]:.6g}, differences give {quotient[j]:.6g}; grad must be the gradient of "
+                             f"f, e.g. {EXAMPLE_GRAD}")
 
 
 def from_functions(f: Callable, grad: Callable, dim: int, name: str = "user",
@@ -244,8 +301,8 @@ def from_functions(f: Callable, grad: Callable, dim: int, name: str = "user",
     SpecError : unknown metadata keyword. InputError : bad dim, or callables that are not batched, return
         wrong shapes, complex or non-finite values, or a gradient that is not the gradient of f.
     """
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-        raise InputError(f"dim must be a positive integer, got {dim!r}")
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not 1 <= dim <= MAX_TRACE_DIM:
+        raise InputError(f"dim must be a whole number in [1, {MAX_TRACE_DIM}], got {dim!r}")
     for label, fn in (("f", f), ("grad", grad)):
         if not callable(fn):
             raise InputError(f"{label} must be callable, got {type(fn).__name__}")

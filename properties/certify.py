@@ -64,7 +64,10 @@ Method (quoted in the README)
    P5: the iterates converge and their limit is stationary (holds); they do not converge, or converge
    to a non-stationary point (fails).
    A "stationary" trace (exact zero gradient, finite termination) satisfies all five trivially. A
-   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part.
+   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part. An
+   "undefined_step" trace (the method's step is NaN at finite f and ∇f, e.g. d^k = 0 with ∇f ≠ 0 in
+   Algorithm 1a) is inconclusive on all five: the method cannot be continued, so nothing is known of
+   its limit.
 6. **Implications and contradictions.** P5 ⇒ P3 ⇒ P2, P5 ⇒ P4, P3 ⇒ P1, P2 ⇒ P1 (bounded) are
    propagated (:func:`.verdict.enforce_implications`). A contradiction (A holds, B fails, A ⇒ B) is
    never raised at the user: both direct verdicts become inconclusive with the reason, and the
@@ -82,6 +85,7 @@ Every inconclusive verdict says how much longer a run would decide it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -91,8 +95,8 @@ from convcheck.errors import InputError
 from . import decide
 from .accumulation import Iterates
 from .certify_options import resolved_problem, validated_options
-from .rates import EPS
-from .verdict import Certificate
+from .rates import EPS, longer_run
+from .verdict import Certificate, Verdict
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     "min_iterates": 16,       # shorter runs are inconclusive on every property
@@ -151,6 +155,8 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
     run = _from_trace(trace_or_iterates, problem) if _is_trace(trace_or_iterates) \
         else _from_array(trace_or_iterates, problem, opts)
     cert = decide.decide(run, problem, opts)
+    if run["status"] == "undefined_step":
+        return _undefined_step(cert, run)
     if not opts["stability"] or run["status"] == "stationary" or not hasattr(cert, "direct"):
         return cert
     return _length_stable(cert, run, problem, opts)
@@ -177,7 +183,7 @@ def _length_stable(cert, run, problem, opts):
             detail = ", ".join(f"{name}: {status}" for name, status in seen.items())
             direct[key] = decide.Verdict(
                 "inconclusive", f"not stable in the run length: {verdict.status} at K = {k_last} but {detail} "
-                f"(at K: {verdict.reason}); a longer run (about 4× the iterations) would decide", verdict.evidence)
+                f"(at K: {verdict.reason}); " + longer_run(k_last, 4.0), verdict.evidence)
             for other in cert.verdicts:        # what K's verdict implied is withdrawn with it
                 if cert.verdicts[other].implied_by == key and other not in unstable:
                     direct[other] = cert.direct[other]
@@ -213,6 +219,21 @@ def _prefix(run: dict, k_cut: int):
             "t": None if run.get("t") is None else run["t"][:n_scalar],
             "step": run["step"][:n_scalar], "iterates": iterates, "status": status,
             "status_k": run["status_k"] if status != "completed" else None}
+
+
+def _undefined_step(certificate: Certificate, run: dict) -> Certificate:
+    """A run that stopped because its method's step is undefined (status "undefined_step": a NaN step
+    at finite f and ∇f, e.g. d^k = 0 with ∇f(x^k) ≠ 0 in Algorithm 1a) says nothing about the limit
+    behaviour of the method: every property is inconclusive, with that reason; what the finite part
+    showed stays in each verdict's evidence (``"before_the_stop"``)."""
+    where = f"from x^{run['status_k'] - 1} " if run.get("status_k") else ""
+    reason = (f"the method's step {where}is undefined (status undefined_step, e.g. d^k = 0 while ∇f ≠ 0), "
+              "so the run has no continuation on which a limit property could be decided")
+    verdicts = {key: Verdict("inconclusive", reason,
+                             {**verdict.evidence, "before_the_stop": {"status": verdict.status,
+                                                                      "reason": verdict.reason}})
+                for key, verdict in certificate.verdicts.items()}
+    return replace(certificate, verdicts=verdicts)
 
 
 def _is_trace(obj) -> bool:

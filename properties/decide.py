@@ -7,10 +7,12 @@ import numpy as np
 
 from .accumulation import (boundedness, convergence, detect_cycle, farthest_point_sample,
                            gradient_change_bound, gradient_floor, _grad)
-from .rates import EPS, LimitTest, fit_rate, geometric_windows, liminf_test, limit_test, window_stat
+from .rates import EPS, LimitTest, fit_rate, geometric_windows, liminf_test, limit_test, longer_run, window_stat
 from .verdict import Certificate, InconsistentVerdicts, Verdict, enforce_implications
 
-LONGER = "a longer run (about 16× the iterations) would decide"
+def _longer(k_last) -> str:
+    """The advice of an undecided verdict in iterations: a run 16 times as long (4 more windows)."""
+    return longer_run(k_last, 16.0)
 
 
 def decide(run: dict, problem, opts: dict) -> Certificate:
@@ -140,14 +142,13 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     elif trend_low.status == "unknown":
         trend_min = trend_low
     else:   # the two statistics disagree (a few small values below a level): neither decides
-        trend_min = LimitTest("unknown", f"{trend_low.note}, but {trend_raw.note}; a longer run (about 16× the "
-                              "iterations) would decide", last=trend_raw.last, floor=floor_g)
+        trend_min = LimitTest("unknown", f"{trend_low.note}, but {trend_raw.note}; " + _longer(k_last), last=trend_raw.last, floor=floor_g)
     is_bounded = bounded["status"] == "bounded" or conv.status == "converges" or conv.cycle
     grad_rate = fit_rate(kf, g, floor_g)
 
     verdicts = {}
     verdicts["P1"] = _from_trend(trend_min, "liminf ‖∇f(x^k)‖ = 0", "the gradient norm's lower envelope",
-                                 rate=_window_rate(pos, gmin, floor_g))
+                                 rate=_trend_rate(trend_min, "window minima of ‖∇f‖"))
     verdicts["P3"] = _from_trend(trend_max, "lim ‖∇f(x^k)‖ = 0", "the gradient norm", rate=grad_rate)
 
     # ------------------------------------------------ P2
@@ -167,7 +168,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
         # limit; with a gradient that is not seen to vanish, no accumulation point is not established
         p2 = Verdict("inconclusive", "no accumulation point is inferred from the growth of ‖x^k − x¹‖ ("
                      + bounded["note"] + "), but the gradient is not seen to vanish, and a long approach to a "
-                     "far limit looks the same; " + LONGER, p2_ev)
+                     "far limit looks the same; " + _longer(k_last), p2_ev)
     elif kind in ("limit", "cycle") and np.all(stationary | (trend_max.status == "zero")):
         p2 = Verdict("holds", f"every accumulation point ({_kind_text(kind, len(points))}) is stationary: "
                      + (f"‖∇f‖ ≤ {np.max(cand_g):.3g} at the candidates, within their round-off floor"
@@ -187,7 +188,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
         p2 = Verdict("inconclusive", "stationarity of the accumulation points is undecided "
                      f"({_kind_text(kind, len(points))}, {bounded['status']} run; {trend_max.note})", p2_ev)
         if "longer run" not in p2.reason:
-            p2.reason += "; " + LONGER
+            p2.reason += "; " + _longer(k_last)
     verdicts["P2"] = p2
 
     # ------------------------------------------------ P4
@@ -230,7 +231,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
         p4 = Verdict("inconclusive", f"undecided whether f(x^k) tends to a stationary value ({f_test.note}; "
                      f"P2 {p2.status})", p4_ev)
         if "longer run" not in p4.reason:
-            p4.reason += "; " + LONGER
+            p4.reason += "; " + _longer(k_last)
     verdicts["P4"] = p4
 
     # ------------------------------------------------ P5
@@ -249,7 +250,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
         p5 = Verdict("inconclusive", conv.note if conv.status == "unknown" else
                      f"{conv.note}; stationarity of the limit undecided", p5_ev)
         if "longer run" not in p5.reason:
-            p5.reason += "; " + LONGER
+            p5.reason += "; " + _longer(k_last)
     verdicts["P5"] = p5
     verdicts = {key: verdicts[key] for key in ("P1", "P2", "P3", "P4", "P5")}
     return _finish(verdicts, evidence, opts, is_bounded)
@@ -264,16 +265,16 @@ def _from_trend(test, statement: str, what: str, rate) -> Verdict:
     return Verdict("inconclusive", f"{what} is undecided: {test.note}", ev)
 
 
-def _window_rate(pos, values, floor):
-    ok = np.isfinite(values) & (values > 10 * floor)
-    if np.count_nonzero(ok) < 3:
+def _trend_rate(test, of: str):
+    """The rate the trend test's reason states (the same fit): power k^β over the tail windows, or
+    faster than any power; None when the test did not find the quantity tending to zero by a fit
+    (at the round-off floor, or not decided)."""
+    if test.status != "zero" or not np.isfinite(test.exponent) or "round-off floor" in test.note:
         return None
-    lk, lv = np.log(pos[ok]), np.log(values[ok])
-    slope, _ = np.polyfit(lk, lv, 1)
-    resid = lv - np.polyval([slope, _], lk)
-    total = np.sum((lv - lv.mean()) ** 2)
-    r2 = 1.0 if total <= 1e-300 else 1.0 - float(np.sum(resid ** 2) / total)
-    return {"model": "power", "exponent": float(-slope), "r2": r2, "of": "window minima of ‖∇f‖"}
+    if "faster than any power" in test.note:
+        return {"model": "faster than any power", "exponent": float(-test.local_exponent), "r2": float(test.r2),
+                "of": of}
+    return {"model": "power", "exponent": float(-test.exponent), "r2": float(test.r2), "of": of}
 
 
 def _motion(run, problem, it, windows, floor_x, opts) -> dict:
@@ -313,7 +314,7 @@ def _needs_motion(test, motion, bounded, run):
         reason = motion["note"]
     elif " grows" in test.note and not escaping:
         reason = ("it grows on a run whose iterates are not seen to escape: a transit between regions, not a "
-                  "limit; a longer run (about 16× the iterations) would decide")
+                  "limit; " + _longer(float(np.max(run["k"]))))
     else:
         return test
     out = copy.copy(test)
@@ -396,8 +397,8 @@ def finish(direct: dict, evidence, opts, bounded, downgraded=None) -> Certificat
             for key in (a, b):
                 if current[key].status != "inconclusive":
                     current[key] = Verdict("inconclusive", f"contradictory evidence ({violation}; the direct "
-                                           f"check said: {current[key].reason}); a longer run (about 16× the "
-                                           "iterations) would decide", current[key].evidence)
+                                           f"check said: {current[key].reason}); "
+                                           + _longer(evidence.get("run", {}).get("k_last", 1)), current[key].evidence)
             downgraded.append(violation)
     if not consistency["ok"] and opts["on_inconsistency"] == "raise":
         raise InconsistentVerdicts("certificate violates " + "; ".join(consistency["violations"])

@@ -370,13 +370,15 @@ def certify_and_judge(instance: Instance, trace) -> Outcome:
     return judge(instance, cert, trace)
 
 
-def run_campaign(count: int, seed: int = 0, iters: int = 3000, progress: bool = False) -> Campaign:
-    """Draw ``count`` instances of campaign ``seed``, run them (batched by problem), certify, judge."""
+def run_campaign(count: int, seed: int = 0, iters: int = 3000, progress: bool = False,
+                 scheduler=None) -> Campaign:
+    """Draw ``count`` instances of campaign ``seed``, run them (batched by problem), certify, judge;
+    ``scheduler``: the runs on a Dask cluster (see :func:`convcheck.sweep`), same results."""
     started = time.perf_counter()
     instances = [draw_instance(seed, index, iters) for index in range(count)]
     configs = [dict(problem=i.problem, method=i.method, x0=np.asarray(i.x0), iters=i.iters, step=i.step,
                     radius=i.radius, seed=i.index) for i in instances]
-    traces = sweep(configs, progress=progress, on_error="raise")
+    traces = sweep(configs, progress=progress, on_error="raise", scheduler=scheduler)
     outcomes = [certify_and_judge(i, trace) for i, trace in zip(instances, traces)]
     return Campaign(seed, outcomes, time.perf_counter() - started)
 
@@ -415,7 +417,8 @@ def campaign_table(campaign: Campaign) -> str:
 
 def cli(args) -> int:
     """``convcheck theorems --fuzz N [--seed S]``: exit status 1 when a certifier bug is found."""
-    campaign = run_campaign(args.fuzz, seed=args.seed, progress=not args.quiet)
+    from convcheck.cli import scheduler_of
+    campaign = run_campaign(args.fuzz, seed=args.seed, progress=not args.quiet, scheduler=scheduler_of(args))
     print(json.dumps(campaign.to_dict(), indent=1) if args.json else campaign_table(campaign))
     return 1 if campaign.bugs else 0
 

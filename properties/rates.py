@@ -102,6 +102,24 @@ def _line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), r2
 
 
+def iterations_text(k: float) -> str:
+    """An iteration count for advice, to one significant digit: 8000, "3·10⁵", "2·10¹⁰"."""
+    k = max(float(k), 1.0)
+    if k < 1e4:
+        return f"{int(round(k, -int(np.floor(np.log10(k))) + 1)) if k >= 100 else int(round(k))}"
+    exponent = int(np.floor(np.log10(k)))
+    mantissa = int(round(k / 10.0 ** exponent))
+    if mantissa == 10:
+        mantissa, exponent = 1, exponent + 1
+    power = "10" + str(exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return power if mantissa == 1 else f"{mantissa}·{power}"
+
+
+def longer_run(k_last: float, factor: float) -> str:
+    """The advice of an inconclusive verdict, in iterations: "a longer run, to k ≈ 3·10⁵, would decide"."""
+    return f"a longer run, to k ≈ {iterations_text(k_last * factor)}, would decide"
+
+
 def _times(value: float, floor: float) -> str:
     if floor > 0 and value > 0 and np.log10(value) - np.log10(floor) < 300:
         return f"{value / floor:.3g}×"
@@ -284,6 +302,8 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     "grows" needs the growth to last to the end: ``end`` (the statistic over the newest eighth of the run,
     scaled to a window) must be at least the previous window's value, else the rise is a transit."""
     ok = np.isfinite(values)
+    # the newest window is (K/2, K] with centre K/√2: K, for advice in iterations
+    k_now = float(np.asarray(positions, float)[-1]) * np.sqrt(2.0) if len(positions) else 1.0
     pos, val = np.asarray(positions, float)[ok], np.asarray(values, float)[ok]
     raw = val
     val = np.maximum(val, floor)               # below the round-off floor a value is zero, and all alike
@@ -291,7 +311,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     # there): then a steady growth of the raw values is growth (a divergence seen on its finite part)
     if end_above_floor and raw.size >= 3 and bool(np.all(np.diff(raw[-3:]) > 0) and raw[-1] >= 10.0 * raw[-3]):
         val = raw
-    out = _limit_test(pos, val, floor, options, summable, what)
+    out = _limit_test(pos, val, floor, options, summable, what, k_now)
     if recent is not None and np.isfinite(recent) and recent <= floor and out.status != "zero" and not end_above_floor:
         out.status, out.remaining = "zero", float(floor)
         out.note = (f"{what} is at the round-off floor over the newest quarter of the run ({recent:.3g} ≤ "
@@ -302,9 +322,10 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     fit = _floor_evidence(pos, val, options)
     out.floor_fit = fit
     if out.status == "unknown":
-        # arrived at a level: the floor model accepts c ≥ 0.9× the newest value (the decaying part is
-        # spent), far above round-off; a shallow newest slope then is the last of a fast approach
+        # arrived at a level: the floor model accepts c ≥ 0.9× the newest value with a clean fit (relative
+        # rms ≤ 2·floor_tol; the decaying part is spent), far above round-off; a shallow newest slope then is the last of a fast approach
         if fit is not None and fit["floor_accepted"] and fit["floor_ratio"] >= 0.9 and \
+                fit["rms_free"] <= 2 * options["floor_tol"] and \
                 out.last > options["significance"] * floor and not (recent is not None and np.isfinite(recent)
                                                                      and recent <= options["zero_drop"] * out.last):
             out.status = "positive"
@@ -313,26 +334,25 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     if out.status == "zero" and (fit is None or not fit["floor_rejected"]):
         out.status = "unknown"
         out.note = (f"{what} decreases, but a positive floor is not rejected by the model comparison "
-                    + _fit_text(fit) + "; a longer run (about 16× the iterations) would decide")
+                    + _fit_text(fit) + "; " + longer_run(k_now, 16.0))
         out.longer_factor = 16.0
     elif out.status == "positive" and recent is not None and np.isfinite(recent) and \
             recent <= max(options["zero_drop"] * out.last, floor):
         out.status = "unknown"
         out.note = (f"{what} over the newest quarter of the run ({recent:.3g}) is far below its newest-window "
-                    f"value ({out.last:.3g}): a late event dominates the newest window; a longer run "
-                    "(about 4× the iterations) would decide")
+                    f"value ({out.last:.3g}): a late event dominates the newest window; " + longer_run(k_now, 4.0))
         out.longer_factor = 4.0
     elif out.status == "positive" and " grows" in out.note and end is not None and np.isfinite(end) \
             and len(out.values) >= 2 and end < out.values[-2]:
         out.status = "unknown"
         out.note = (f"{what} rose over the newest windows but has fallen back by the end of the run ({end:.3g} over "
                     f"the newest eighth, against {out.values[-2]:.3g} in the window before): a transit, not a growth; "
-                    "a longer run (about 4× the iterations) would decide")
+                    + longer_run(k_now, 4.0))
         out.longer_factor = 4.0
     elif out.status == "positive" and "levelled off" in out.note and (fit is None or not fit["floor_accepted"]):
         out.status = "unknown"
         out.note = (f"{what} decreases slowly, and a positive floor is not established by the model comparison "
-                    + _fit_text(fit) + "; a longer run (about 16× the iterations) would decide")
+                    + _fit_text(fit) + "; " + longer_run(k_now, 16.0))
         out.longer_factor = 16.0
     elif fit is not None:
         out.note += " (" + _fit_text(fit) + ")"
@@ -348,7 +368,7 @@ def _fit_text(fit: Optional[dict]) -> str:
 
 
 def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
-                summable: bool = False, what: str = "the quantity") -> LimitTest:
+                summable: bool = False, what: str = "the quantity", k_now: float = 1.0) -> LimitTest:
     """Decide whether the window statistics ``values`` (oldest first) tend to zero.
 
     Parameters
@@ -359,6 +379,7 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
     options : thresholds ``tail_windows``, ``r2_min``, ``beta_min``, ``beta_sum``, ``beta_flat``.
     summable : also require a summable decay (power exponent at most ``-beta_sum``).
     what : the quantity's name for the note.
+    k_now : the run's newest iteration, for advice in iterations.
     """
     peak = float(np.max(val)) if val.size else 0.0
     m = int(options["tail_windows"])
@@ -370,8 +391,7 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
     out.last = float(val[-1])
     if val.size < 3:
         out.longer_factor = 2.0 ** (3 - val.size + 2)
-        out.note = (f"only {val.size} geometric window(s) of {what}; a longer run (about "
-                    f"{out.longer_factor:.0f}× the iterations) would decide")
+        out.note = f"only {val.size} geometric window(s) of {what}; " + longer_run(k_now, out.longer_factor)
         return out
     growing = bool(np.all(np.diff(val[-3:]) > 0) and val[-1] >= 10.0 * val[-3])
     if val[-1] <= floor and not growing:   # a floor is a level, not a stage of steady growth
@@ -438,12 +458,11 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
         log_factor = np.log(val[-1] / max(floor, tiny)) / -beta_local
         out.longer_factor = float(np.exp(min(max(log_factor, np.log(4.0)), np.log(1e6))))
         out.note = (f"{what} is still decreasing (local exponent {beta_local:.2g}, fitted {beta:.2g}, "
-                    f"R² = {r2:.2f}) but not clearly to zero; a longer run (about "
-                    f"{out.longer_factor:.3g}× the iterations) would decide")
+                    f"R² = {r2:.2f}) but not clearly to zero; " + longer_run(k_now, out.longer_factor))
     else:
         out.longer_factor = 16.0
-        out.note = (f"{what} neither decreases nor has levelled off (local exponent {beta_local:.2g}); a "
-                    f"longer run (about 16× the iterations) would decide")
+        out.note = (f"{what} neither decreases nor has levelled off (local exponent {beta_local:.2g}); "
+                    + longer_run(k_now, out.longer_factor))
     return out
 
 

@@ -351,8 +351,9 @@ def _one_rate(predicted: dict, name: str, verdict) -> tuple:
     return ("consistent" if ok else "contradiction"), f"predicted O(k^-{expected:.3g}), observed {shown}"
 
 
-def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
-    """Run every configuration of ``cases`` (default :data:`CASES`); see the module docstring."""
+def run_study(quick: bool = False, progress: bool = False, cases=None, scheduler=None) -> Study:
+    """Run every configuration of ``cases`` (default :data:`CASES`); see the module docstring.
+    ``scheduler``: run the sweep on a Dask cluster (see :func:`convcheck.sweep`), same results."""
     started = time.perf_counter()
     cases = CASES if cases is None else tuple(cases)
     configs = [prepare(case, quick) for case in cases]
@@ -364,7 +365,7 @@ def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
             why = found[0].reason if found else "not applicable"
             raise RuntimeError(f"study configuration {case} does not meet {case.result}: {why}")
         apps.append(found[0])
-    traces = sweep(configs, progress=progress, on_error="raise")
+    traces = sweep(configs, progress=progress, on_error="raise", scheduler=scheduler)
     rows = []
     for case, config, app, trace in zip(cases, configs, apps, traces):
         t0 = time.perf_counter()
@@ -376,27 +377,34 @@ def run_study(quick: bool = False, progress: bool = False, cases=None) -> Study:
     return Study(rows, quick, time.perf_counter() - started)
 
 
-def study_table(study: Study) -> str:
-    """Result × problem table: method, schedules, predicted, observed, verdict; then a summary line."""
+def study_table(study: Study, width=None) -> str:
+    """Result × problem table: method, schedules, predicted, observed, verdict; then a summary line.
+
+    ``width``: wrap cells so that no line is wider (:func:`convcheck.tables.format_table`); None: never.
+    """
+    import textwrap
+
+    from convcheck.tables import format_table
+
     short = {"holds": "+", "fails": "-", "inconclusive": "?"}
     head = ("result", "problem", "method", "step / radius", "predicted", "observed", "verdict")
-    lines = [head]
+    lines = []
     for r in study.rows:
         pred = " ".join(f"{k}{short[v]}" for k, v in sorted(r.predicted.items())) or "(bound)"
         obs = " ".join(f"{k}{short[v]}" for k, v in r.observed.items())
         sched = a_step(r) + (f" / {a_radius(r)}" if a_radius(r) else "")
         lines.append((r.applicability.number, r.problem_key, getattr(r.case.method, "spec", r.case.method), sched,
                       pred, obs, r.verdict))
-    widths = [max(len(str(l[i])) for l in lines) for i in range(len(head))]
-    out = ["  ".join(str(l[i]).ljust(widths[i]) for i in range(len(head))).rstrip() for l in lines]
-    out.insert(1, "  ".join("-" * w for w in widths))
+    out = [format_table(head, lines, width, nowrap=(6,))]
+    notes = []
     for r in study.rows:
         if r.verdict != "consistent":
-            out.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} "
-                       f"({getattr(r.case.method, 'spec', r.case.method)}): "
-                       + "; ".join(r.details))
-    out.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
-               f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
-               f"{len(study.contradictions)} contradiction(s), {len(study.inconclusive)} inconclusive "
-               "(+ holds, - fails, ? inconclusive)")
+            notes.append(f"{r.verdict}: {r.applicability.number} on {r.problem_key} "
+                         f"({getattr(r.case.method, 'spec', r.case.method)}): " + "; ".join(r.details))
+    notes.append(f"{len(study.rows)} runs in {study.seconds:.1f} s: "
+                 f"{len(study.rows) - len(study.contradictions) - len(study.inconclusive)} consistent, "
+                 f"{len(study.contradictions)} contradiction(s), {len(study.inconclusive)} inconclusive "
+                 "(+ holds, - fails, ? inconclusive)")
+    for note in notes:
+        out.append("\n".join(textwrap.wrap(note, width, subsequent_indent="  ")) if width else note)
     return "\n".join(out)

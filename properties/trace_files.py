@@ -61,8 +61,19 @@ def problem_from_trace(trace, path=None, verify: bool = True):
     except _REBUILD_ERRORS as exc:
         raise TraceFileError(f"trace {quote(where)}: cannot rebuild its problem ({_first_line(exc)})") from None
     if verify:
+        check_problem_label(trace, problem, where)
         check_iterates_match(trace, problem, where)
     return problem
+
+
+def check_problem_label(trace, problem, path="trace") -> None:
+    """Refuse a trace whose recorded problem key is not the key of the problem its name and parameters
+    rebuild: reports print the key, so a relabelled key would show one problem's run as another's."""
+    info = trace.metadata.get("problem") if hasattr(trace, "metadata") else None
+    recorded = info.get("key") if isinstance(info, dict) else None
+    if recorded and recorded != getattr(problem, "key", recorded):
+        raise TraceFileError(f"trace {quote(path)}: it is labelled {quote(recorded)} but its problem's name and "
+                             f"parameters build {quote(problem.key)} (relabelled, edited or corrupt)")
 
 
 def _first_line(exc: BaseException) -> str:

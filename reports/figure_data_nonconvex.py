@@ -12,8 +12,9 @@ Choices (the paper's Figure 2 is a deep-learning experiment; the Mexican hat is 
   paper, the best of the grid {η₁, η₁/10, η₁/100}, judged here by the final training loss f(x^K)
   (there is no test set); every grid run is in the sidecar's summary.
 - **Mexican hat** (Absil, Mahony, Andrews 2005): the catalogue's documented spiralling start
-  ``spiral_start(turn=0)`` (valley floor at s = 1/(1 − r²) = 2, θ − s = π/2) with its locally stable
-  constant step, 30 000 iterations, every iterate kept. GD advances along the spiral valley ever more
+  ``spiral_start(turn=0, s0=1.15)`` (valley floor at s = 1/(1 − r²) = 1.15, r ≈ 0.36, θ − s = π/2, near
+  the origin where the spiral turns fastest) with its locally stable constant step, 60 000 iterations,
+  every iterate kept. GD advances along the spiral valley ever more
   slowly (about 1/(16 s⁸) rad per step, see :mod:`convcheck.problems.mexican_hat`), so a finite run
   covers part of a turn; the figure shows that the phase θ − s stays on the valley floor while s grows,
   i.e. θ → ∞ as r → 1: the path winds forever and its limit set is the whole unit circle.
@@ -30,12 +31,12 @@ from .figure_data import SEED, curve, iterates_by_k, panel, problem_description,
 
 FIGURE2 = {"problem": {"name": "logsum", "n": 20, "m": 20, "seed": SEED}, "rho": 0.05, "epochs": 200,
            "block": 10, "eta1_times_L": 1.0, "constant_grid": [1.0, 0.1, 0.01], "start_seed": SEED}
-MEXICAN_HAT = {"turn": 0, "iters": 30_000, "contour_grid": 161, "valley_turns": 2}
+MEXICAN_HAT = {"turn": 0, "s0": 1.15, "iters": 60_000, "contour_grid": 161, "valley_turns": 2}
 
 
 # ----------------------------------------------------------------------------- Figure 2 counterpart
 def figure2_deterministic() -> dict:
-    """SAM (ρ = 0.05) under Constant, Diminish 1, 2 and 3 (paper §5, Figure 2) on a nonconvex problem.
+    """SAM (ρ = 0.05) under Constant, Diminish 1, 2 and 3 (Section 5, Figure 2) on a nonconvex problem.
 
     Diminish 1: η₁/n; Diminish 2: η₁/n^0.5001; Diminish 3: η₁/(m ln m), m = ⌊n/5⌋ + 2, n the epoch.
     """
@@ -69,14 +70,26 @@ def figure2_deterministic() -> dict:
     summary = {"final_f": final, "constant_choice": best_key,
                "status": {key: trace.status for key, trace in traces.items()},
                "final_grad_norm": {key: float(trace.grad_norm[-1]) for key, trace in traces.items()}}
-    caption = ("Deterministic counterpart of the paper's Figure 2: full-gradient SAM with constant radius "
+    if best_factor == 1:
+        chosen_text = "η₁ itself"
+    else:
+        chosen_text = f"η₁/{1 / best_factor:g}"
+    caption = ("Deterministic counterpart of the paper's Figure 2. The paper's Figure 2 trains ResNet-18 on "
+               "CIFAR-10, CIFAR-100 and Tiny-ImageNet with stochastic SAM; those runs are not reproduced here. "
+               "Instead: full-gradient SAM with constant radius "
                f"ρ = {rho:g} on f(x) = Σᵢ log(1 + (Ax − b)ᵢ²), n = m = {spec['n']} (A iid N(0, 1), b = Ax^∞, "
-               "seed "
-               f"{spec['seed']}), x¹ = x^∞ + z with z ~ N(0, I) (seed {FIGURE2['start_seed']}). "
-               f"η₁ = 1/L = {eta1:.4g}; one epoch = {block} steps, {FIGURE2['epochs']} epochs. Constant is "
-               f"the best of t ∈ {{η₁, η₁/10, η₁/100}} by final f (chosen: {best_key}).")
+               f"seed {spec['seed']}), x¹ = x^∞ + z with z ~ N(0, I) (seed {FIGURE2['start_seed']}), "
+               f"η₁ = 1/L = {eta1:.4g}, one epoch = {block} steps, {FIGURE2['epochs']} epochs. The constant "
+               f"stepsize is the best of η₁, η₁/10 and η₁/100 by the final f: here {chosen_text}. All four runs "
+               "start from the same x¹ at epoch 1.")
     return {"name": "figure2_deterministic", "title": "Figure 2 (deterministic): SAM under the paper's schedules",
             "caption": caption,
+            "choices": ["the paper's CIFAR-10/100 and Tiny-ImageNet training is not reproduced: a deterministic "
+                        f"nonconvex least-log problem (logsum, n = m = {spec['n']}) stands in for it",
+                        "full gradients instead of mini-batches; one epoch = 10 steps",
+                        f"ρ = {rho:g}, η₁ = 1/L, x¹ = x^∞ + z with z ~ N(0, I)",
+                        "Constant chosen by the final training loss (there is no test set)",
+                        "log–log axes"],
             "parameters": {"problem": problem_description(problem), "x_inf": x_inf.tolist(), "x1": x1.tolist(),
                            "start": "x_inf + z, z ~ N(0, I) from default_rng(start_seed)",
                            "start_seed": FIGURE2["start_seed"], "method": "sam", "rho": rho, "eta1": eta1,
@@ -109,7 +122,7 @@ def mexican_hat() -> dict:
     from convcheck.problems import get
 
     problem = get("mexican_hat")
-    start = problem.spiral_start(turn=MEXICAN_HAT["turn"])
+    start = problem.spiral_start(turn=MEXICAN_HAT["turn"], s0=MEXICAN_HAT["s0"])
     iters = MEXICAN_HAT["iters"]
     (trace,) = run_all([dict(problem=problem, method=methods.gd(), x0=start["x1"], iters=iters,
                              step=start["step"], tail=iters + 1, label="GD")])
@@ -133,7 +146,7 @@ def mexican_hat() -> dict:
     grid = np.linspace(-1.1, 1.1, MEXICAN_HAT["contour_grid"])
     z = np.asarray(problem.f(np.stack(np.meshgrid(grid, grid), axis=-1)), dtype=np.float64)
     positive = z[z > 0]
-    levels = np.geomspace(max(float(positive.min()), 1e-12), float(positive.max()), 12)
+    levels = np.geomspace(max(float(positive.min()), 1e-12), float(positive.max()), 18)
     keep = np.unique(np.concatenate([np.round(np.linspace(0, len(ks) - 1, 1500)).astype(np.int64),
                                      np.round(np.geomspace(1, len(ks), 500)).astype(np.int64) - 1]))
     described = run_description(trace)
@@ -141,13 +154,18 @@ def mexican_hat() -> dict:
                f"s = 1/(1 − r²), from the valley floor θ − s = π/2 at s = {start['s']:g} "
                f"(r = {start['radius']:.4f}) "
                f"with the locally stable constant step t = {start['step']:.4g}, {iters} iterations. The iterates "
-               "stay on the spiral valley floor (dashed) while s grows, so the angle θ = s + π/2 grows without "
+               "stay on the spiral valley floor (dashed line) while s grows, so the angle θ = s + π/2 grows without "
                "bound as r → 1: the path winds around the unit circle forever, ever more slowly (about 1/(16 s⁸) "
                "rad per step), and has the whole circle as its limit set. Contour levels are log-spaced; f = 0 "
-               "for r ≥ 1.")
+               "for r ≥ 1 (outside the solid unit circle).")
     return {"name": "mexican_hat", "title": "GD on the Mexican hat: an iterate path that never converges",
             "caption": caption,
-            "parameters": {"problem": problem_description(problem), "start": "spiral_start(turn=0)",
+            "choices": ["not a figure of the paper: an illustration of a bounded, descending GD sequence without "
+                        "a limit (Absil, Mahony and Andrews 2005), for the role of the KL property",
+                        f"start on the valley floor at s = {MEXICAN_HAT['s0']:g} (near the origin, where the spiral "
+                        f"turns fastest), constant step 0.5/‖∇²f(x¹)‖, {iters} iterations",
+                        "log-spaced contour levels; log k axes in (b) and (c)"],
+            "parameters": {"problem": problem_description(problem), "start": f"spiral_start(turn=0, s0={MEXICAN_HAT['s0']:g})",
                            "x1": np.asarray(start["x1"]).tolist(), "s1": start["s"], "step": start["step"],
                            "method": "gd", "iters": iters, "seed": SEED, "plotted_iterates": int(len(keep))},
             "summary": summary, "layout": {"ncols": 3, "nrows": 1, "width": "full", "height": 3.0},

@@ -58,8 +58,11 @@ def draw_figure(name: str, data: dict):
 def _draw_curve_panel(ax, panel: dict, legend: bool = True) -> None:
     for index, item in enumerate(panel["curves"]):
         x = np.asarray(item["x"], dtype=np.float64)
-        y = np.asarray([np.nan if v is None else v for v in item["y"]], dtype=np.float64)
+        y = _floats(item["y"])
         look = curve_style(item.get("style", index))
+        if "lower" in item:   # an envelope: the band from each bucket's least to greatest value
+            ax.fill_between(x, _floats(item["lower"]), _floats(item["upper"]), color=look["color"], alpha=0.18,
+                            linewidth=0, zorder=item.get("zorder", 3 + 0.1 * index) - 1)
         look["markevery"] = _marker_indices(x, index, len(panel["curves"]), panel.get("xscale", "linear"))
         ax.plot(x, y, label=item["label"], zorder=item.get("zorder", 3 + 0.1 * index), **look)
     for line in panel.get("hlines", []):
@@ -68,6 +71,10 @@ def _draw_curve_panel(ax, panel: dict, legend: bool = True) -> None:
     _decorate(ax, panel)
     if legend and (panel["curves"] or panel.get("hlines")):
         ax.legend(loc=panel.get("legend_loc", "best"))
+
+
+def _floats(values) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def _marker_indices(x, index: int, count: int, xscale: str, markers: int = 7) -> list:
@@ -105,22 +112,30 @@ def _draw_path_panel(ax, panel: dict) -> None:
         z = np.asarray(contour["z"], dtype=np.float64)
         levels = contour.get("levels")
         levels = log_contour_levels(z) if levels is None else np.asarray(levels, dtype=np.float64)
-        ax.contour(np.asarray(contour["x"]), np.asarray(contour["y"]), z, levels=levels, colors="0.7",
-                   linewidths=0.5, zorder=1)
-        ax.plot([], [], color="0.7", linewidth=0.5, label="level sets of $f$")  # legend entry for the contours
+        ax.contour(np.asarray(contour["x"]), np.asarray(contour["y"]), z, levels=levels, colors="0.45",
+                   linewidths=0.6, linestyles="solid", zorder=1)  # solid: matplotlib dashes negative levels
+        ax.plot([], [], color="0.45", linewidth=0.6, label="level sets of $f$")  # legend entry for the contours
     circle = panel.get("circle")
     if circle is not None:
         angle = np.linspace(0, 2 * math.pi, 400)
         cx, cy = circle.get("centre", [0.0, 0.0])
-        ax.plot(cx + circle["radius"] * np.cos(angle), cy + circle["radius"] * np.sin(angle), color="0.2",
-                linewidth=0.9, linestyle="--", label=circle.get("label"), zorder=2)
+        ax.plot(cx + circle["radius"] * np.cos(angle), cy + circle["radius"] * np.sin(angle), color="0.15",
+                linewidth=0.8, linestyle="-", label=circle.get("label"), zorder=2)
     guide = panel.get("guide")
     if guide is not None:
         guide_xy = np.asarray(guide["xy"], dtype=np.float64)
-        ax.plot(guide_xy[:, 0], guide_xy[:, 1], color=style.PALETTE[3], linewidth=0.6, linestyle=(0, (2, 2)),
+        ax.plot(guide_xy[:, 0], guide_xy[:, 1], color=style.PALETTE[3], linewidth=0.9, linestyle=(0, (4, 2)),
                 label=guide.get("label"), zorder=2)
     xy = np.asarray(path["xy"], dtype=np.float64)
-    ax.plot(xy[:, 0], xy[:, 1], color=style.PALETTE[0], linewidth=1.0, label=path.get("label"), zorder=3)
+    if path.get("markers"):   # a few points (a cycle): every iterate shown, joined by thin lines
+        ax.plot(xy[:, 0], xy[:, 1], color=style.PALETTE[0], linewidth=0.5, marker="o", markersize=2.5,
+                label=path.get("label"), zorder=3)
+    else:
+        ax.plot(xy[:, 0], xy[:, 1], color=style.PALETTE[0], linewidth=1.0, label=path.get("label"), zorder=3)
+    point = panel.get("point")
+    if point is not None:
+        ax.plot([point["xy"][0]], [point["xy"][1]], "*", color="0.1", markersize=7, label=point.get("label"),
+                zorder=5)
     ax.plot(xy[:1, 0], xy[:1, 1], "o", color=style.PALETTE[1], markersize=4, label="$x^1$", zorder=4)
     ax.plot(xy[-1:, 0], xy[-1:, 1], "s", color=style.PALETTE[2], markersize=4, label="last iterate", zorder=4)
     ax.set_aspect("equal", adjustable="datalim")

@@ -26,6 +26,8 @@ from convcheck.errors import ConvcheckError
 from convcheck.trace import Trace, atomic_write_text
 from convcheck.versions import library_versions
 
+from . import drawing
+from .progress import Phase, line
 from .render import PROPERTIES, render_html, render_markdown
 from .schema import SCHEMA_VERSION
 
@@ -122,7 +124,7 @@ def runs_from_traces(paths) -> list:
 
 
 def make_report(out, traces=None, quick=False, figures=True, force=False, progress=True,
-                replace_own=False, experiments=False) -> str:
+                replace_own=False, experiments=False, workers=None, scheduler=None) -> str:
     """Write the report folder ``out``; return a short summary for the terminal.
 
     Parameters
@@ -132,12 +134,13 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
     force : replace an existing non-empty ``out`` (never one holding files convcheck did not write).
     replace_own : replace ``out`` without ``force`` when it carries convcheck's report marker (the
         default folder of ``convcheck report``); see :mod:`convcheck.outdir`.
-    progress : progress bars on a terminal (never when stderr is not a terminal).
+    progress : a bar per phase on a terminal, one line per phase otherwise (:mod:`.progress`).
     experiments : add the Section 5 miniature (``convcheck.experiment_report.report_section``).
+    workers : drawing processes (:mod:`.drawing`); default 2 when there is enough to draw (the
+        paper's figures, the study, or at least :data:`MIN_RUNS_FOR_WORKERS` traces), else 1.
+    scheduler : run the study's sweep on a Dask cluster (see :func:`convcheck.sweep`); the figures'
+        runs, a few seconds, stay in-process.
     """
-    from . import run_plots
-    from .figures import FIGURES, make_figures
-
     from convcheck import outdir
 
     out = Path(out)
@@ -145,69 +148,118 @@ def make_report(out, traces=None, quick=False, figures=True, force=False, progre
     if traces is not None:
         for path in traces:
             Trace.load(path)  # refuse bad files before any work
-        entries = runs_from_traces(traces)
-        study_kind = "traces"
-    else:
-        from convcheck.properties.study import run_study
-        entries = runs_from_study(run_study(quick=quick, progress=progress))
-        study_kind = "quick" if quick else "default"
+    if workers is None:
+        workers = drawing.WORKERS if figures or traces is None or len(traces) >= MIN_RUNS_FOR_WORKERS else 1
     staging = outdir.make_staging(out)
+    executor = None
     try:
         figure_dir = staging / "figures"
         (figure_dir / "runs").mkdir(parents=True)
-        figure_entries, figure_images = [], []
-        if figures:
-            make_figures(figure_dir, force=True)
-            for name in FIGURES:
-                sidecar = json.loads((figure_dir / f"{name}.json").read_text())
-                caption = sidecar.get("caption", "")
-                figure_entries.append({"name": name, "caption": caption,
-                                       "files": [f"figures/{name}.{ext}" for ext in ("png", "pdf", "json")]})
-                figure_images.append((name, caption, (figure_dir / f"{name}.png").read_bytes()))
-        section = None
-        if experiments:
-            from convcheck.experiment_report import report_section
-            section = report_section(figure_dir, quick=quick)
-        records, run_images, run_image_paths = [], {}, {}
-        for record, trace, problem, certificate in _progress(entries, progress, "plots"):
-            records.append(record)
-            if trace.status == "failed" or len(trace.k) == 0:
-                continue
-            png = run_plots.save_run_plot(trace, problem, certificate, figure_dir / "runs" / record["id"])
-            run_images[record["id"]] = png
-            run_image_paths[record["id"]] = f"figures/runs/{record['id']}.png"
-            record["plot"] = run_image_paths[record["id"]]
-        report = {"schema_version": SCHEMA_VERSION,
-                  "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
-                  "command": "convcheck " + " ".join(sys.argv[1:]) if sys.argv and "convcheck" in sys.argv[0]
-                  else "convcheck.reports.report.make_report",
-                  "versions": {k: str(v) for k, v in library_versions().items()}, "study": study_kind,
-                  "summary": _summary(records), "runs": records, "figures": figure_entries}
-        if section is not None:
-            report["experiments"] = {**section["summary"], "files": section["files"]}
+        executor = drawing.pool(workers)
+        report, pages = _build(staging, figure_dir, executor, traces, quick, figures, progress, experiments,
+                               scheduler)
+        executor.shutdown(wait=True)
+        executor = None
+        phase = Phase("pages", 0, "page", progress)
         atomic_write_text(staging / "results.json", json.dumps(report, indent=1, allow_nan=False))
-        atomic_write_text(staging / "report.md", render_markdown(report, run_image_paths,
-                                                                 [(n, c, f"figures/{n}.png") for n, c, _ in figure_images]))
-        atomic_write_text(staging / "index.html", render_html(report, run_images, figure_images))
-        if section is not None:
+        atomic_write_text(staging / "report.md", render_markdown(report, pages["run_paths"], pages["figure_paths"]))
+        atomic_write_text(staging / "index.html", render_html(report, pages["run_images"], pages["figure_images"]))
+        if pages["section"] is not None:
             from convcheck.experiment_report import append_to_pages
-            append_to_pages(staging, section)
+            append_to_pages(staging, pages["section"])
         outdir.install_folder(staging, out)
+        size = (out / "index.html").stat().st_size
+        phase.close(f"index.html ({size / 1e6:.1f} MB), report.md, results.json")
     except OSError as exc:  # a full disk or a file-size limit while drawing: one line, old report kept
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(executor, staging)
         if isinstance(exc, ConvcheckError):
             raise
         raise outdir.write_error(staging, exc) from None
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _abandon(executor, staging)
         raise
     s = report["summary"]
     return (f"{out}/index.html: {s['runs']} runs, {s['results']} results; consistent {s['consistent']}, "
             f"contradiction {s['contradiction']}, inconclusive {s['inconclusive']}, no prediction {s['no_prediction']}")
 
 
-def _progress(items, enabled: bool, what: str):
-    if not enabled or not sys.stderr.isatty():
-        return items
-    from tqdm import tqdm
-    return tqdm(items, desc=what, unit="run", leave=False)
+MIN_RUNS_FOR_WORKERS = 8  # fewer run plots than this draw faster than two processes start
+
+
+def _abandon(executor, staging) -> None:
+    if executor is not None:
+        executor.shutdown(wait=True, cancel_futures=True)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build(staging, figure_dir, executor, traces, quick, figures, progress, experiments, scheduler=None) -> tuple:
+    """Run (or load) and certify, draw everything through ``executor``; the report dict and page parts."""
+    import time
+
+    from . import run_plots
+    from .figures import FIGURES
+
+    # the paper's figures first: their runs and drawing overlap the study in the worker processes
+    started = time.perf_counter()
+    # one process for the figures, one core for the study; both worker processes draw the run plots later
+    figure_job = executor.submit(drawing.figures_job, list(FIGURES), str(figure_dir)) if figures else None
+    if traces is not None:
+        phase = Phase("certify", len(traces), "trace", progress)
+        entries = runs_from_traces(traces)
+        phase.update(len(traces))
+        phase.close(f"{len(traces)} trace file(s), {len(entries)} run record(s)")
+        study_kind = "traces"
+    else:
+        from convcheck.properties.study import run_study
+        study = run_study(quick=quick, progress=progress, scheduler=scheduler)
+        entries = runs_from_study(study)
+        steps = sum(int(record["iters"]) for record, *_ in entries)
+        if progress:
+            line(f"study: {len(entries)} runs, " + f"{steps:,}".replace(",", " ")
+                 + f" steps, certified in {time.perf_counter() - started:.1f} s")
+        study_kind = "quick" if quick else "default"
+    section = None
+    if experiments:
+        from convcheck.experiment_report import report_section
+        section = report_section(figure_dir, quick=quick)
+    records, plot_jobs = [], {}
+    for record, trace, problem, certificate in entries:
+        records.append(record)
+        if trace.status == "failed" or len(trace.k) == 0:
+            continue
+        stem = figure_dir / "runs" / record["id"]
+        if isinstance(executor, drawing.Inline):   # drawn here, through the one public entry point
+            plot_jobs[record["id"]] = executor.submit(run_plots.save_run_plot, trace, problem, certificate, stem)
+        else:                                     # the problem may not pickle: only the data travels
+            data = run_plots.run_plot_data(trace, problem, certificate)
+            plot_jobs[record["id"]] = executor.submit(drawing.run_plot_job, data, str(stem))
+        record["plot"] = f"figures/runs/{record['id']}.png"
+    figure_entries, figure_images = [], []
+    if figure_job is not None:
+        phase = Phase("figures", len(FIGURES), "figure", progress)
+        for number, done in enumerate(figure_job.result(), start=1):
+            phase.update()
+            figure_entries.append({"name": done["name"], "number": number, "title": done["title"],
+                                   "caption": done["caption"], "choices": done["choices"],
+                                   "files": [f"figures/{done['name']}.{ext}" for ext in ("png", "pdf", "json")]})
+            figure_images.append((done["name"], done["title"], done["caption"], done["png"]))
+        phase.close(f"{len(FIGURES)} paper figures, computed alongside the study, ready "
+                    f"{time.perf_counter() - started:.1f} s after the start", timed=False)
+    phase = Phase("run plots", len(plot_jobs), "plot", progress)
+    run_images = {}
+    for run_id, job in plot_jobs.items():
+        run_images[run_id] = job.result()
+        phase.update()
+    phase.close(f"{len(plot_jobs)} run plots")
+    report = {"schema_version": SCHEMA_VERSION,
+              "generated": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+              "command": "convcheck " + " ".join(sys.argv[1:]) if sys.argv and "convcheck" in sys.argv[0]
+              else "convcheck.reports.report.make_report",
+              "versions": {k: str(v) for k, v in library_versions().items()}, "study": study_kind,
+              "summary": _summary(records), "runs": records, "figures": figure_entries}
+    if section is not None:
+        report["experiments"] = {**section["summary"], "files": section["files"]}
+    pages = {"run_images": run_images, "run_paths": {k: f"figures/runs/{k}.png" for k in run_images},
+             "figure_images": figure_images,
+             "figure_paths": [(n, t, c, f"figures/{n}.png") for n, t, c, _ in figure_images], "section": section}
+    return report, pages

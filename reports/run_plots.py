@@ -33,7 +33,7 @@ from .style import (DPI, FULL_WIDTH_IN, PALETTE, close, log_contour_levels, new_
                     quiet_font_subsetting)
 
 __all__ = ["plot_run", "run_plot_data", "draw_run_plot", "save_run_plot", "reference_value",
-           "figure_to_png_bytes", "figure_to_pdf_bytes"]
+           "write_run_plot", "figure_to_png_bytes", "figure_to_pdf_bytes"]
 
 CONTOUR_GRID = 120
 
@@ -56,24 +56,59 @@ def reference_value(trace, problem, certificate=None) -> tuple:
 
 
 def _gap_series(trace, f_lim: float, source: str) -> tuple:
-    """(k, gap, label) of the function-gap panel; see the module docstring for the rules."""
+    """(k, gap, label, note) of the function-gap panel; see the module docstring for the rules.
+
+    The label is one line (the axis has room for one); what it cannot say (where f_lim came from,
+    omitted exact zeros) is the ``note``, drawn inside the panel.
+    """
     k = np.asarray(trace.k, dtype=np.float64)
     gap = np.asarray(trace.f, dtype=np.float64) - f_lim
     finite = np.isfinite(gap)
     below = bool(np.any(gap[finite] < 0))
-    symbol = "f^*" if source == "f*" else r"f_{\lim}"
-    label = rf"$|f(x^k) - {symbol}|$" if below else rf"$f(x^k) - {symbol}$"
+    symbol = "f*" if source == "f*" else "f_lim"
+    label = f"|f(xᵏ) − {symbol}|" if below else f"f(xᵏ) − {symbol}"
     gap = np.abs(gap)
     zeros = int(np.sum(finite & (gap == 0)))
     gap[~finite | (gap == 0)] = np.nan
     notes = []
     if source != "f*":
-        notes.append(f"$f_{{\\lim}}$ = {source}, {f_lim:.6g}")
+        notes.append(f"f_lim = {source}, {f_lim:.6g}")
     if zeros:
         notes.append(f"{zeros} exact zero{'s' if zeros > 1 else ''} omitted")
-    if notes:
-        label += "\n(" + "; ".join(notes) + ")"
-    return k, gap, label
+    return k, gap, label, "; ".join(notes)
+
+
+def superscript(text) -> str:
+    """``text`` (digits, signs) in Unicode superscripts: "-12" → "⁻¹²"."""
+    return str(text).translate(_SUPERSCRIPTS)
+
+
+_SUPERSCRIPTS = str.maketrans("0123456789-+−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁻")
+
+
+def _plain_log_formatter():
+    """Log-axis tick labels as plain Unicode text ("10⁻²", and "0.215" between decades) instead of mathtext.
+
+    Plain text needs one font and no TeX parsing, which makes a run plot's PNG and PDF about twice
+    as fast to write (the PDF embeds one font subset instead of several).
+    """
+    import re
+
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    pattern = re.compile(r"^\$\\mathdefault\{(?:(?P<m>[0-9.]+)\\times)?(?P<b>\d+)\^\{(?P<e>[^}]*)\}\}\$$")
+
+    class Plain(LogFormatterSciNotation):
+        def __call__(self, x, pos=None):
+            text = super().__call__(x, pos)
+            match = pattern.match(text or "")
+            if match is None:
+                return text.replace("$\\mathdefault{", "").replace("}$", "") if text else text
+            if match["m"]:   # a tick between decades: a short plain number ("0.215") keeps the margin
+                return f"{x:.3g}"
+            return f"{match['b']}{superscript(match['e'])}"
+
+    return Plain
 
 
 def _positive(values) -> np.ndarray:
@@ -103,11 +138,14 @@ def _path_data(trace, problem) -> Optional[dict]:
     return {"k": ks, "xy": xy, "contour": {"x": gx, "y": gy, "z": z, "levels": levels}}
 
 
-def run_plot_data(trace, problem, certificate=None) -> dict:
+RUN_PLOT_BUCKETS = 400  # a panel is about 230 px wide: 400 buckets (≤ 3 points each) already resolve it
+
+
+def run_plot_data(trace, problem, certificate=None, buckets: int = RUN_PLOT_BUCKETS) -> dict:
     """What :func:`plot_run` draws, as arrays (also the JSON sidecar of :func:`save_run_plot`).
 
-    Curves with more than a few thousand records are min-max decimated (every bucket of iterations
-    keeps its extremes, see :func:`convcheck.reports.figure_data.thin`).
+    Curves with more than 2·``buckets`` records are min-max decimated (every bucket of iterations
+    keeps its first point and its extremes, see :func:`convcheck.reports.figure_data.thin`).
     """
     from .figure_data import thin
 
@@ -119,28 +157,35 @@ def run_plot_data(trace, problem, certificate=None) -> dict:
     if len(trace.k) == 0:
         return data
     f_lim, source = reference_value(trace, problem, certificate)
-    k, gap, gap_label = _gap_series(trace, f_lim, source)
+    k, gap, gap_label, gap_note = _gap_series(trace, f_lim, source)
     series = {"gap": gap, "grad_norm": _positive(trace.grad_norm), "step_norm": _positive(trace.step_norm)}
     for name, values in series.items():
-        keep = thin(values)
+        keep = thin(values, buckets)
         data[name] = {"k": k[keep], "y": values[keep]}
-    data.update(f_lim=f_lim, f_lim_source=source, gap_label=gap_label)
+    data.update(f_lim=f_lim, f_lim_source=source, gap_label=gap_label, gap_note=gap_note)
     if getattr(problem, "dim", None) == 2 and len(trace.x) > 0:
         data["path"] = _path_data(trace, problem)
     return data
 
 
-def _loglog(ax, series: dict, ylabel: str, colour: str, title: str) -> None:
+def _loglog(ax, series: dict, ylabel: str, colour: str, title: str, note: str = "") -> None:
     y = np.asarray(series["y"], dtype=np.float64)
     ax.plot(np.asarray(series["k"], dtype=np.float64), y, color=colour, linewidth=1.0)
     ax.set_xscale("log")
     if np.any(np.isfinite(y)):
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(_plain_log_formatter()(labelOnlyBase=False))
     else:
         ax.text(0.5, 0.5, "no positive finite values", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("iteration $k$")
+    ax.xaxis.set_major_formatter(_plain_log_formatter()(labelOnlyBase=False))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_minor_formatter(_plain_log_formatter()(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+    ax.set_xlabel("iteration k")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
+    if note:
+        ax.text(0.02, 0.03, note, transform=ax.transAxes, fontsize=6, color="0.3", ha="left", va="bottom",
+                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
 
 
 def _draw_path(ax, path: Optional[dict]) -> None:
@@ -149,20 +194,20 @@ def _draw_path(ax, path: Optional[dict]) -> None:
         return
     contour = path["contour"]
     if contour["levels"] is not None:
-        ax.contour(contour["x"], contour["y"], contour["z"], levels=contour["levels"], colors="0.7",
-                   linewidths=0.5)
+        ax.contour(contour["x"], contour["y"], contour["z"], levels=contour["levels"], colors="0.6",
+                   linewidths=0.5, linestyles="solid")  # solid: matplotlib dashes negative levels
     xy, ks = path["xy"], path["k"]
     ax.plot(xy[:, 0], xy[:, 1], color=PALETTE[0], linewidth=0.7, marker=".", markersize=1.5,
             label="kept iterates")
-    ax.plot(xy[0, 0], xy[0, 1], "o", color=PALETTE[1], markersize=4, label="$x^1$")
-    ax.plot(xy[-1, 0], xy[-1, 1], "s", color=PALETTE[2], markersize=4, label=f"$x^{{{int(ks[-1])}}}$")
+    ax.plot(xy[0, 0], xy[0, 1], "o", color=PALETTE[1], markersize=4, label="x¹")
+    ax.plot(xy[-1, 0], xy[-1, 1], "s", color=PALETTE[2], markersize=4, label=f"x{superscript(int(ks[-1]))}")
     # the contour grid is a square around the path: show exactly it, at equal scales
     ax.set_xlim(contour["x"][0], contour["x"][-1])
     ax.set_ylim(contour["y"][0], contour["y"][-1])
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
-    ax.set_title("(d) iterate path over level sets of $f$")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title("(d) iterate path over level sets of f")
     # below the x label: inside, it would hide part of the path or of the level sets
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=3, handlelength=1.6, columnspacing=1.0)
 
@@ -186,9 +231,9 @@ def draw_run_plot(data: dict):
                 ax.set_axis_off()
             axes[0].text(0, 0.5, f"no data: {data['status_reason']}", transform=axes[0].transAxes, wrap=True)
             return fig
-        _loglog(axes[0], data["gap"], data["gap_label"], PALETTE[0], "(a) function gap")
-        _loglog(axes[1], data["grad_norm"], r"$\|\nabla f(x^k)\|$", PALETTE[1], "(b) gradient norm")
-        _loglog(axes[2], data["step_norm"], r"$\|x^{k+1} - x^k\|$", PALETTE[2], "(c) step length")
+        _loglog(axes[0], data["gap"], data["gap_label"], PALETTE[0], "(a) function gap", data.get("gap_note", ""))
+        _loglog(axes[1], data["grad_norm"], "‖∇f(xᵏ)‖", PALETTE[1], "(b) gradient norm")
+        _loglog(axes[2], data["step_norm"], "‖xᵏ⁺¹ − xᵏ‖", PALETTE[2], "(c) step length")
         if two_d:
             _draw_path(axes[3], data["path"])
     return fig
@@ -212,15 +257,21 @@ RUN_PLOT_DPI = 110  # run plots are many and embedded in the HTML page; the PDF 
 
 def save_run_plot(trace, problem, certificate, stem, formats=("png", "pdf"), dpi: int = RUN_PLOT_DPI) -> bytes:
     """Write ``stem``.png (and .pdf) and the ``stem``.json sidecar atomically; return the PNG bytes."""
+    return write_run_plot(run_plot_data(trace, problem, certificate), stem, formats, dpi)
+
+
+def write_run_plot(data: dict, stem, formats=("png", "pdf"), dpi: int = RUN_PLOT_DPI) -> bytes:
+    """Draw :func:`run_plot_data`'s dict and write ``stem``.png (a palette PNG, see
+    :func:`convcheck.reports.drawing.page_png`), .pdf and .json atomically; return the PNG bytes."""
     from convcheck.trace import atomic_write_bytes, atomic_write_text
 
+    from .drawing import page_png
     from .figures import sidecar_json
 
     stem = Path(stem)
-    data = run_plot_data(trace, problem, certificate)
     fig = draw_run_plot(data)
     try:
-        png = figure_to_png_bytes(fig, dpi=dpi, close_figure=False)
+        png = page_png(figure_to_png_bytes(fig, dpi=dpi, close_figure=False))
         atomic_write_bytes(stem.with_name(stem.name + ".png"), png)
         if "pdf" in formats:
             atomic_write_bytes(stem.with_name(stem.name + ".pdf"), figure_to_pdf_bytes(fig, close_figure=False))

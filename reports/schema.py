@@ -38,7 +38,7 @@ RUN_SCHEMA = {
         "x0": {"type": "array", "items": {"type": "number"}},
         "iters": {"type": "integer", "minimum": 1},
         "seed": {"type": "integer", "minimum": 0},
-        "status": {"enum": ["completed", "stationary", "diverged", "failed"]},
+        "status": {"enum": ["completed", "stationary", "diverged", "undefined_step", "failed"]},
         "status_reason": {"type": "string"},
         "predicted": {"type": "object", "propertyNames": {"enum": _PROPS},
                       "additionalProperties": {"enum": ["holds", "fails"]}},

@@ -24,7 +24,8 @@ FULL_WIDTH_IN = 7.0       # both columns
 DPI = 200                 # PNG resolution: crisp at column width on screen and in print
 
 #: colour-blind-safe palette (Okabe–Ito), then line styles and markers so curves survive grey print
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+#: (black fifth: orange #E69F00 next to vermillion #D55E00 is hard to tell apart, so it comes later)
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#000000", "#56B4E9", "#E69F00", "#F0E442"]
 LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1)), "-", "--"]
 MARKERS = ["o", "s", "^", "v", "D", "x", "+", "*"]
 

@@ -233,3 +233,73 @@ def test_declarations_round_trip_as_plain_data():
     assert isinstance(declaration_of(methods.get("igd:error=example34")), d.AbsoluteError)
     assert declaration_of(methods.get("igd:error=example34")).reverse_sam
     assert declaration_of(methods.get("igdr:nu=0.3")).nu == 0.3
+
+
+@dataclass(frozen=True)
+class StepNumberScaledGD(Method):
+    """A stateless method whose direction depends on the step number: D^k = (1 + 10/k)∇f(x^k) (a
+    relative error ν_k = 10/k, declared as the exact-gradient family only for this test)."""
+
+    name: str = "step_number_scaled_gd"
+
+    @property
+    def declaration(self):
+        from convcheck.declarations import RelativeError
+        return RelativeError(nu=0.0)
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return (1.0 + 10.0 / k) * G, state
+
+
+@pytest.mark.parametrize("iters,x0", [(100, [0.3, 0.5]), (37, [1.7, -0.4]), (250, [-0.2, 2.0])])
+def test_a_resumed_run_continues_the_step_number_a_method_sees(iters, x0):
+    """check() once resumed with k restarted at 1: the joined trace of a k-dependent method was not a
+    run the method can produce (x^150 off by 4e-3). Now the continuation sees k + K."""
+    problem = symbolic(QUARTIC, box=2.0)
+    method = StepNumberScaledGD()
+    result = check(problem, method, x0=x0, step="constant:0.01", iters=iters, max_iters=iters * 8)
+    (checked,) = result.runs
+    assert checked.extensions and checked.extensions[0] == f"resumed at k = {iters + 1}"
+    whole = run(problem, method, x0=x0, iters=checked.iterations, step="constant:0.01")
+    common, mine, theirs = np.intersect1d(checked.trace.x_k, whole.x_k, return_indices=True)
+    assert len(common) >= len(checked.trace.tail_k)
+    np.testing.assert_allclose(checked.trace.x[mine], whole.x[theirs], rtol=1e-12, atol=1e-15)
+
+
+@dataclass(frozen=True)
+class GradientDescentDeclaredAsSAM(Method):
+    """Plain GD (D = ∇f(x^k)) declared as SAM itself: it meets SAM's error bound ‖D − ∇f‖ ≤ Lρ_k
+    trivially, so only an exact check of the declared step catches it."""
+
+    name: str = "gd_declared_as_sam"
+    normalized: bool = True
+    uses_radius: bool = True
+    declaration = PerturbedGradient(direction="gradient", scale=1.0)
+
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return G, state
+
+
+#: SAM at half the radius, declared as SAM itself: within SAM's error bound, not SAM's step
+HALF_RADIUS_SAM = declare(ScaledSAM(params={"c": 0.5}), PerturbedGradient(direction="gradient", scale=1.0))
+
+
+@pytest.mark.parametrize("impostor", [GradientDescentDeclaredAsSAM(), HALF_RADIUS_SAM], ids=["gd", "half_radius"])
+def test_a_method_falsely_declared_as_sam_is_blamed_not_the_paper(impostor):
+    """Example 3.1 applies on a SAM declaration; a method that is not SAM then 'contradicts' it. The
+    audit checks the declared step exactly, so the contradiction names the declaration."""
+    from convcheck.declarations import audit
+    from convcheck.problems import get
+
+    problem = get("example31")
+    params = problem.example31_parameters()
+    result = check(problem, impostor, x0=params["x1"], step=f"constant:{params['t']!r}",
+                   radius=f"constant:{params['rho']!r}", iters=2000, max_iters=2000)
+    (checked,) = result.runs
+    outcome = audit(impostor, problem, checked.trace, problem.meta.L)
+    assert outcome["holds"] is False and "differs" in outcome["note"]
+    text = str(result)
+    assert "differs from it" in text, text
+    # the real SAM passes the same audit on the same configuration
+    real = run(problem, "sam", x0=params["x1"], iters=2000, step=params["t"], radius=params["rho"])
+    assert audit(methods.get("sam"), problem, real, problem.meta.L)["holds"] is True

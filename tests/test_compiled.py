@@ -69,8 +69,10 @@ def test_schedules_thinning_and_a_divergence_match_the_generic_engine(monkeypatc
 
 
 def test_no_recording_matches_the_generic_engine(monkeypatch):
+    """SAM at a constant radius ends oscillating where round-off is amplified at a CPU-dependent rate
+    (see above): compare a 30-step prefix (2 log-spaced checkpoints and the ring), as for recorded runs."""
     problem = get("logsum:n=5")
-    configs = [dict(c, record=False) for c in _configs(problem, "sam", runs=3, iters=300)]
+    configs = [dict(c, record=False) for c in _configs(problem, "sam", runs=3, iters=30)]
     fast, slow = _both_engines(configs, monkeypatch)
     _assert_same_runs(fast, slow)
 

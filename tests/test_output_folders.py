@@ -88,9 +88,10 @@ def test_the_default_report_folder_can_be_written_twice(tmp_path, monkeypatch, c
     assert (report / outdir.REPORT_MARKER).is_file() and (report / "index.html").is_file()
     assert oct(report.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
-    (report / outdir.REPORT_MARKER).unlink()
-    assert main(["report", str(runs), "--no-figures", "--quiet"]) == 2
-    one_line(capsys, "--force")
+    (report / outdir.REPORT_MARKER).unlink()  # without its marker the folder is not known to be convcheck's
+    for force in ([], ["--force"]):
+        assert main(["report", str(runs), "--no-figures", "--quiet", *force]) == 2
+        one_line(capsys, "did not write")
 
 
 def _umask():
@@ -118,9 +119,9 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path):
     assert main([*RUN, "--out", str(out)]) == 0
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     pid = int(dead.stdout)
-    stale = out / f".abc.npz.{pid}.k2j3_x.tmp"
+    stale = out / f".0123456789abcdef.npz.{pid}.k2j3_x1a.tmp"
     stale.write_bytes(b"partial")
-    live = out / f".abc.npz.{os.getpid()}.zz.tmp"
+    live = out / f".index.json.{os.getpid()}.zzzzzzzz.tmp"
     live.write_bytes(b"in progress")
     mine = out / ".mine.tmp"                                       # not a name convcheck makes
     mine.write_bytes(b"mine")
@@ -132,6 +133,26 @@ def test_stale_temporary_files_are_removed_by_the_next_run(tmp_path):
     live.unlink()
     outdir.clean_stale_partials(tmp_path / "report")
     assert not partial.exists()
+
+
+def test_user_files_named_like_convcheck_temporaries_are_never_removed(tmp_path):
+    """Ownership was inferred from the name pattern alone: `.thesis.2023.final.tmp` was deleted by a
+    --resume, and a user's `.rep.old-2024/` folder was renamed into the report's place."""
+    out = tmp_path / "runs"
+    assert main([*RUN, "--out", str(out)]) == 0
+    user_files = [out / ".thesis.2023.final.tmp", out / ".notes.txt.12345.abcdefgh.tmp",
+                  out / ".index.json.99999999.short.tmp"]
+    for path in user_files:
+        path.write_text("mine")
+    assert main([*RUN, "--seed", "3", "--out", str(out), "--resume"]) == 0
+    assert all(path.read_text() == "mine" for path in user_files)
+    for name in (".rep.old-2024", ".rep.partial-99999999-x"):
+        folder = tmp_path / name / "chapter"
+        folder.mkdir(parents=True)
+        (folder / "a.tex").write_text("text")
+    assert main(["report", str(out), "--out", str(tmp_path / "rep"), "--no-figures", "--quiet"]) == 0
+    for name in (".rep.old-2024", ".rep.partial-99999999-x"):
+        assert (tmp_path / name / "chapter" / "a.tex").read_text() == "text"
 
 
 # ------------------------------------------------------------------ unwritable, full, size-limited
@@ -278,3 +299,66 @@ def test_a_kill_between_the_two_renames_of_the_fallback_keeps_the_old_report(tmp
     assert (report / "results.json").read_bytes() == old and not aside[0].exists()
     assert main(argv) == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# ------------------------------------------------------------------ only what convcheck wrote is replaced
+@pytest.mark.parametrize("user_files", [
+    {"figures/my_plot.png": "precious"},                      # a user's file inside a report's own names
+    {"report.md": "my notes"},                                # a file named like the report's, no marker
+    {"figures/sub/deep.txt": "x", "index.html": "<p>mine"},
+])
+def test_force_never_replaces_a_folder_that_only_looks_like_a_report(tmp_path, capsys, user_files):
+    runs = tmp_path / "runs"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    out = tmp_path / "rep"
+    for name, text in user_files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    assert main(["report", str(runs), "--out", str(out), "--force", "--no-figures", "--quiet"]) == 2
+    one_line(capsys, "did not write")
+    for name, text in user_files.items():
+        assert (out / name).read_text() == text
+
+
+def test_a_file_added_to_a_convcheck_report_is_kept(tmp_path, capsys):
+    """A report folder convcheck wrote may be replaced; once the user adds a plot to its figures/, not."""
+    runs = tmp_path / "runs"
+    assert main([*RUN, "--out", str(runs)]) == 0
+    out = tmp_path / "rep"
+    assert main(["report", str(runs), "--out", str(out), "--quiet"]) == 0
+    assert main(["report", str(runs), "--out", str(out), "--force", "--quiet"]) == 0  # its own files only
+    (out / "figures" / "my_plot.png").write_text("precious")
+    assert main(["report", str(runs), "--out", str(out), "--force", "--quiet"]) == 2
+    one_line(capsys, "my_plot.png")
+    assert (out / "figures" / "my_plot.png").read_text() == "precious"
+
+
+# ------------------------------------------------------------------ convcheck check --out
+CHECK = ["check", "--problem", "symbolic:x^2 + y^2", "--method", "gd", "--step", "0.1", "--x0", "3,2",
+         "--iters", "50"]
+
+
+@pytest.mark.parametrize("user_files", [{"run1.npz": "important"}, {"check.json": "mine", "check.md": "notes"},
+                                        {"notes.txt": "mine"}])
+def test_check_never_overwrites_files_it_did_not_write(tmp_path, capsys, user_files):
+    out = tmp_path / "userdir"
+    out.mkdir()
+    for name, text in user_files.items():
+        (out / name).write_text(text)
+    for force in ([], ["--force"]):
+        assert main([*CHECK, "--out", str(out), *force]) == 2
+        one_line(capsys, "did not write")
+    assert {p.name: p.read_text() for p in out.iterdir()} == user_files
+
+
+def test_an_earlier_check_folder_is_replaced_only_with_force(tmp_path, capsys):
+    out = tmp_path / "checked"
+    assert main([*CHECK, "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"check.md", "check.json", "run1.npz", outdir.REPORT_MARKER}
+    capsys.readouterr()
+    assert main([*CHECK, "--out", str(out)]) == 2
+    one_line(capsys, "--force")
+    assert main([*CHECK, "--out", str(out), "--force"]) == 0
+    (out / "my_notes.txt").write_text("mine")
+    assert main([*CHECK, "--out", str(out), "--force"]) == 2
+    assert (out / "my_notes.txt").read_text() == "mine"

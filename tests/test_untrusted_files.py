@@ -44,9 +44,16 @@ def test_digest_mismatch_is_refused(tmp_path, capsys):
 def test_relabelled_or_replaced_iterates_are_refused_even_with_a_valid_digest(tmp_path, capsys):
     """A quadratic run relabelled as another problem, or with constant iterates, was certified."""
     arrays, meta = read_raw(good_trace_file(tmp_path))
-    relabelled = dict(meta, problem={**meta["problem"], "name": "logsum", "key": "logsum:n=3,seed=0",
+    relabelled = dict(meta, problem={**meta["problem"], "name": "logsum", "key": "logsum:m=3,n=3,seed=0",
                                      "params": {"n": 3, "seed": 0}})
     certify_refuses(capsys, write_raw(tmp_path / "relabelled.npz", arrays, relabelled), "do not belong to problem")
+    # the label alone changed (name and parameters still the quadratic's): reports would print it
+    for key in ("ring", "logsum:m=3,n=3,seed=0", meta["problem"]["key"] + " "):
+        label_only = dict(meta, problem={**meta["problem"], "key": key})
+        certify_refuses(capsys, write_raw(tmp_path / "label.npz", arrays, label_only), "but its problem's name")
+        assert main(["report", str(tmp_path / "label.npz"), "--out", str(tmp_path / "rep"), "--no-figures",
+                     "--quiet"]) == 2
+        capsys.readouterr()
     constant = dict(arrays, x=np.full_like(arrays["x"], 0.3))
     certify_refuses(capsys, write_raw(tmp_path / "constant.npz", constant, meta), "do not belong to problem")
 
@@ -165,7 +172,7 @@ def test_symbolic_metadata_is_bounded_before_building(tmp_path, capsys):
                              ({"expr": "((9**999)**999)**999"}, "digits"),
                              ({"n": 5000}, "n = 5000"),
                              ({"expr": "floor(x) + y**2"}, "cannot rebuild"),
-                             ({"expr": "x**2 + 2*y**2"}, "do not belong")):
+                             ({"expr": "x**2 + 2*y**2"}, "edited")):
         changed = dict(meta, problem={**meta["problem"], "params": {**meta["problem"]["params"], **params}})
         certify_refuses(capsys, write_raw(tmp_path / "bad.npz", arrays, changed), fragment)
 
@@ -250,7 +257,7 @@ def test_text_from_trace_files_is_escaped_in_report_markdown(tmp_path, monkeypat
     arrays, meta = read_raw(good_trace_file(tmp_path))
     hostile = "<img src=x onerror=alert(1)> <script>x</script>\n# forged heading \x1b[31m"
     meta["status_reason"] = hostile
-    meta["problem"] = dict(meta["problem"], key="quadratic`\n# step heading")
+    meta["problem"] = dict(meta["problem"], label="quadratic`\n# step heading")  # kept, never shown raw
     path = write_raw(tmp_path / "hostile.npz", arrays, meta)
     assert main(["report", str(path), "--out", str(tmp_path / "report"), "--no-figures", "--quiet"]) == 0
     text = (tmp_path / "report" / "report.md").read_text()

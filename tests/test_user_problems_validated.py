@@ -196,3 +196,72 @@ def test_a_trace_naming_standard_library_code_is_refused_without_importing_it(tm
     with pytest.raises(TraceFileError, match="not a user's problem factory"):
         problem_from_trace(path)
     assert "antigravity" not in sys.modules
+
+
+# ------------------------------------------------------------------ the gradient check's own error model
+def _quadratic(scale, offset, dim):
+    return (lambda X: scale * np.sum(X ** 2, axis=-1) + offset), (lambda X: 2 * scale * X)
+
+
+WRONG_GRADIENTS = [  # (scale of f, constant added to f, dim, how the gradient is wrong)
+    (1.0, 1e6, 2, "shift"), (1.0, 1e9, 3, "shift"), (1e-7, 0.0, 2, "zero"), (1e-7, 0.0, 5, "double"),
+    (1e-12, 0.0, 2, "double"), (1e12, 0.0, 2, "double"), (1.0, 1e6, 300, "one_coordinate"),
+    (1.0, 0.0, 1000, "double"), (1e-9, 1.0, 4, "zero"),
+]
+
+
+@pytest.mark.parametrize("scale,offset,dim,how", WRONG_GRADIENTS)
+def test_a_wrong_gradient_is_refused_whatever_the_scale_or_constant_of_f(scale, offset, dim, how):
+    """The allowance once grew with |f| (1e-6·(1 + |f|)): f + 1e6 let a gradient off by 0.5 through and
+    GD was then certified at a non-stationary point; a tiny f let a zero or doubled gradient through."""
+    f, grad = _quadratic(scale, offset, dim)
+    wrong = {"shift": lambda X: grad(X) + 0.5 * np.sqrt(scale),
+             "zero": lambda X: 0 * X, "double": lambda X: 2 * grad(X),
+             "one_coordinate": lambda X: grad(X) + np.eye(dim)[dim // 2] * 0.1}[how]
+    with pytest.raises(InputError, match="central differences"):
+        from_functions(f, wrong, dim)
+
+
+CORRECT_GRADIENTS = {
+    "offset 1e12": (lambda X: np.sum(X ** 2, -1) + 1e12, lambda X: 2 * X, 3),
+    "tiny": (lambda X: 1e-14 * np.sum(X ** 2, -1), lambda X: 2e-14 * X, 2),
+    "huge": (lambda X: 1e12 * np.sum(X ** 4, -1), lambda X: 4e12 * X ** 3, 2),
+    "exp": (lambda X: np.exp(8 * X[..., 0]) + X[..., 1] ** 2,
+            lambda X: np.stack([8 * np.exp(8 * X[..., 0]), 2 * X[..., 1]], -1), 2),
+    "kink": (lambda X: np.maximum(np.linalg.norm(X, axis=-1) - 0.3, 0) ** 2,
+             lambda X: 2 * np.maximum(np.linalg.norm(X, axis=-1, keepdims=True) - 0.3, 0) * X
+             / np.maximum(np.linalg.norm(X, axis=-1, keepdims=True), 1e-300), 3),
+    "rosenbrock": (lambda X: 100 * (X[..., 1] - X[..., 0] ** 2) ** 2 + (1 - X[..., 0]) ** 2,
+                   lambda X: np.stack([-400 * X[..., 0] * (X[..., 1] - X[..., 0] ** 2) - 2 * (1 - X[..., 0]),
+                                       200 * (X[..., 1] - X[..., 0] ** 2)], -1), 2),
+    "wide": (lambda X: np.sum(np.log1p(X ** 2), -1), lambda X: 2 * X / (1 + X ** 2), 2000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORRECT_GRADIENTS))
+def test_a_correct_gradient_is_accepted_at_every_scale(name):
+    f, grad, dim = CORRECT_GRADIENTS[name]
+    points = np.random.default_rng(1).uniform(-0.5, 0.5, size=(3, dim)) * (1e3 if name == "offset 1e12" else 1)
+    problem = from_functions(f, grad, dim, name=name, probe_points=points if name == "offset 1e12" else None)
+    assert problem.dim == dim
+
+
+def test_the_dimension_is_capped_before_anything_is_allocated():
+    with pytest.raises(InputError, match="dim must be"):
+        from_functions(lambda X: np.sum(X, -1), lambda X: np.ones_like(X), 200_000_000)
+
+
+@pytest.mark.parametrize("key,value", [("kl_exponent", 1.5), ("kl_exponent", -1), ("kl_exponent", float("nan")),
+                                       ("kl_exponent", 1.0), ("kl_exponent", "0.5"), ("L", 0), ("L", float("inf")),
+                                       ("mu", -2.0), ("lower_bound", float("nan")), ("convex", "yes"),
+                                       ("bounded_level_sets", 1)])
+def test_stated_hypotheses_are_range_checked_when_the_problem_is_built(key, value):
+    with pytest.raises(InputError, match=key):
+        symbolic("(x^2-1)^2 + y^2", **{key: value})
+    with pytest.raises(InputError, match=key):
+        from_functions(batched_f, batched_grad, 2, **{key: value})
+
+
+def test_valid_stated_hypotheses_are_kept():
+    problem = symbolic("(x^2-1)^2 + y^2", kl_exponent=0.5, L=bound(50.0), lower_bound=0.0, convex=False)
+    assert problem.meta.kl_exponent == 0.5 and problem.meta.convex is False
