@@ -26,7 +26,9 @@ Method (quoted in the README)
    - "tends to 0" needs the floor c = v_newest/2 **rejected**: the fitted floor is at most 0.35× the
      newest value and holding it at half raises the rms by 25% (and above ``floor_tol``), or the
      quantity falls faster than k^−4 over the newest two windows. No finite run rejects a floor far
-     below its newest value; this is the stated resolution of every "holds".
+     below its newest value; this is the stated resolution of every "holds". Nor does it claim 0
+     when the free fit finds a floor of at least ``floor_seen`` (3%) of the newest value that fits
+     the windows 25% better than every floorless decay (hypot(1/k, c) and 1/k + ε/√k look alike).
    - "levels off at c > 0" needs the floor **accepted**: fitted c ≥ half the newest value, the floor
      model fits (rms ≤ 10·``floor_tol``) and the no-floor fit is 25% worse; on a trace with step sizes
      also L·Σ t_k ≥ ``motion_min`` over the deciding windows (L stated, or the largest ‖Δ∇f‖/‖Δx‖ on
@@ -34,9 +36,10 @@ Method (quoted in the README)
    - "grows" needs the growth to last to the end (the newest eighth of the run at least the previous
      window's value) and, for ‖∇f‖ and f, iterates that escape or a diverged run; otherwise it is a
      transit between regions.
-   - a level or growth is withdrawn when the newest quarter of the run is below ``zero_drop`` × the
-     newest window (a late event dominates that window); a newest quarter at the round-off floor
-     (at least 8 values) counts as zero.
+   - a level or growth is withdrawn when the newest quarter of the run, or any shorter trailing
+     segment down to its last 1/256 (at least 16 values), is below ``zero_drop`` × the newest window
+     (a late event dominates that window, however late it comes); a newest quarter at the round-off
+     floor (at least 8 values) counts as zero.
 4. **Iterates** (:mod:`.accumulation`): escape/boundedness, convergence (remaining path length or
    Cauchy radii), cycles of period p ≥ 2; the accumulation-point candidates are the limit
    (converging run), the p cycle points, or a farthest-point sample of the tail (continua), and the
@@ -122,6 +125,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "checkpoints": 128,       # plain arrays: log-spaced iterates kept before the tail
     "floor_windows": 4,       # the floor-model comparison needs this many windows after the peak
     "floor_tol": 0.01,        # a model is rejected when its relative rms exceeds max(2 × the free fit's, this)
+    "floor_seen": 0.03,       # "to zero" also needs the free fit's floor below this × the newest value, unless
+                              # a floorless decay fits the windows as well (relative rms within 1.25×)
     "order_statistic": 3,     # P1 "holds" reads the 3rd-smallest ‖∇f‖ per window (no decision from 1–2 points)
     "motion_min": 20.0,       # a level (positive floor) of a trace needs L·Σt_k ≥ this over the deciding windows
     "stability": True,        # compare with the prefixes K/4 and K/2 (length stability)

@@ -10,6 +10,21 @@ from .accumulation import (boundedness, convergence, detect_cycle, farthest_poin
 from .rates import EPS, LimitTest, fit_rate, geometric_windows, liminf_test, limit_test, longer_run, window_stat
 from .verdict import Certificate, InconsistentVerdicts, Verdict, enforce_implications
 
+def trailing_max(k: np.ndarray, values: np.ndarray, k_last: float, min_values: int = 16):
+    """The smallest of the maxima of ``values`` over the trailing segments k > K(1 − 2^−j), j = 2 … 8
+    (the newest quarter down to the last 1/256 of the run) that hold at least ``min_values`` finite
+    values: a level that the run has left by its end shows here, however late it left; None when no
+    segment is long enough."""
+    ok = np.isfinite(values)
+    best = None
+    for j in range(2, 9):
+        seg = values[ok & (k > k_last * (1.0 - 2.0 ** -j))]
+        if seg.size < min_values:
+            break
+        best = float(seg.max()) if best is None else min(best, float(seg.max()))
+    return best
+
+
 def _longer(k_last) -> str:
     """The advice of an undecided verdict in iterations: a run 16 times as long (4 more windows)."""
     return longer_run(k_last, 16.0)
@@ -108,7 +123,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
     trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window",
                            recent=float(g_recent.max()) if g_recent.size >= 8 else None, end_above_floor=above,
-                           end=float(g_end.max()) if g_end.size else None)
+                           end=float(g_end.max()) if g_end.size else None, late=trailing_max(kf, g, k_last))
     # "holds" is read from the order-th smallest value per window (one or two small values decide
     # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
     low_recent = float(np.partition(g_recent, order - 1)[order - 1]) if g_recent.size >= max(8, 2 * order) else None

@@ -37,6 +37,7 @@ from typing import Callable, Optional
 import numpy as np
 
 EPS = float(np.finfo(np.float64).eps)
+FLOOR_MARGIN = 1.25   # a model is worse than another when its relative rms is larger by this factor
 
 
 def geometric_windows(k_last: float, k_first: float, count: int) -> list[tuple[float, float]]:
@@ -228,6 +229,8 @@ def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dic
                 best[which] = float(rss[s_best])
                 if which == 0:
                     c_best = float(coef[s_best, 0])
+    if best[1] <= best[0]:          # c = 0 is a member of the free model
+        best[0], c_best = best[1], 0.0
     m = len(v)
     return {"c": float(c_best * scale), "rms_free": float(np.sqrt(best[0] / m)),
             "rms_zero": float(np.sqrt(best[1] / m)), "rms_test": float(np.sqrt(best[2] / m)),
@@ -247,6 +250,11 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     most 10·``floor_tol``) and the no-floor fit is worse by the same margin.
     """
     pos, val = pos[-2 * int(options["tail_windows"]):], val[-2 * int(options["tail_windows"]):]
+    # a window (K/2^j, K/2^(j−1)] with few whole k in it is a distorted sample of the shape (its
+    # statistic sits at a whole k, not at the centre): only windows whose centre is at least 16 are fitted
+    coarse = pos < 16.0
+    if np.count_nonzero(~coarse) >= int(options["floor_windows"]):
+        pos, val = pos[~coarse], val[~coarse]
     start = int(np.argmax(val >= 0.5 * np.max(val)))     # skip a rise to the peak (a transient)
     pos, val = pos[start:], val[start:]
     keep = val > 0
@@ -265,17 +273,29 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     fit, m = min(fits, key=lambda item: (item[0]["rms_free"] > 5 * options["floor_tol"], -item[1])) \
         if any(f["rms_free"] <= 5 * options["floor_tol"] for f, _ in fits) else min(fits, key=lambda item: item[0]["rms_free"])
     pos, val = pos[-m:], val[-m:]
-    margin = 1.25
+    margin = FLOOR_MARGIN
     fit["floor_ratio"] = fit["c"] / val[-1]
     steep = len(val) >= 3 and bool(np.log(val[-3] / val[-1]) / np.log(pos[-1] / pos[-3]) >= 4.0)
     fit["steep_decay"] = steep
+    # ... and a floor of a quarter of the newest value too, by half the tolerance: a "tends to zero"
+    # then excludes every floor above v_newest/4 that the shapes could hide
+    fit["rms_quarter"] = floor_model(pos, val, 0.25 * val[-1])["rms_test"]
     fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.35 and
-                                           fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"])))
+                                           fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"]) and
+                                           fit["rms_quarter"] > max(margin * fit["rms_free"], 0.5 * options["floor_tol"])))
     # accepting a level also needs the level model itself to fit (a noisy plateau decides nothing)
     fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and fit["rms_free"] <= 10 * options["floor_tol"]
                                  and fit["rms_zero"] > max(margin * fit["rms_free"], options["floor_tol"]))
     fit["k_range"] = [float(pos[0]), float(pos[-1])]
     return fit
+
+
+def floor_seen(fit: Optional[dict], options: dict) -> bool:
+    """Whether the free fit of :func:`floor_model` finds a floor of at least ``floor_seen`` × the newest
+    value that explains the windows better (relative rms larger by ``FLOOR_MARGIN``) than every
+    floorless decay: then "tends to zero" is not established, however the newest slope looks."""
+    return bool(fit is not None and fit["floor_ratio"] >= options["floor_seen"]
+                and fit["rms_zero"] > FLOOR_MARGIN * fit["rms_free"])
 
 
 def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[bool, float]:
@@ -294,13 +314,17 @@ def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[b
 
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
                summable: bool = False, what: str = "the quantity", recent: Optional[float] = None,
-               end_above_floor: bool = False, end: Optional[float] = None) -> LimitTest:
+               end_above_floor: bool = False, end: Optional[float] = None,
+               late: Optional[float] = None) -> LimitTest:
     """See :func:`_limit_test`; afterwards a "zero" needs the floor model to reject a floor of half the
     newest value, a "levelled off" needs it to accept a positive floor (:func:`floor_model`), and any
     "positive" is withdrawn when ``recent`` (the statistic over the newest quarter of the run) is below
     ``zero_drop`` × the newest window's: an event early in the newest window then dominates it. A
     "grows" needs the growth to last to the end: ``end`` (the statistic over the newest eighth of the run,
-    scaled to a window) must be at least the previous window's value, else the rise is a transit."""
+    scaled to a window) must be at least the previous window's value, else the rise is a transit.
+    ``late`` (the smallest statistic over the trailing segments of the run, down to its last 1/256) also
+    withdraws a "positive" when below ``zero_drop`` × the newest window's: a level that the run has
+    left by its end is not a limit, however late the departure."""
     ok = np.isfinite(values)
     # the newest window is (K/2, K] with centre K/√2: K, for advice in iterations
     k_now = float(np.asarray(positions, float)[-1]) * np.sqrt(2.0) if len(positions) else 1.0
@@ -321,13 +345,15 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         return out
     fit = _floor_evidence(pos, val, options)
     out.floor_fit = fit
+    finite = [v for v in (recent, late) if v is not None and np.isfinite(v)]
+    newest_low = min(finite) if finite else None     # the lowest statistic over the run's trailing segments
     if out.status == "unknown":
         # arrived at a level: the floor model accepts c ≥ 0.9× the newest value with a clean fit (relative
         # rms ≤ 2·floor_tol; the decaying part is spent), far above round-off; a shallow newest slope then is the last of a fast approach
         if fit is not None and fit["floor_accepted"] and fit["floor_ratio"] >= 0.9 and \
                 fit["rms_free"] <= 2 * options["floor_tol"] and \
-                out.last > options["significance"] * floor and not (recent is not None and np.isfinite(recent)
-                                                                     and recent <= options["zero_drop"] * out.last):
+                out.last > options["significance"] * floor and \
+                not (newest_low is not None and newest_low <= options["zero_drop"] * out.last):
             out.status = "positive"
             out.note = (f"{what} has levelled off at about {fit['c']:.3g} (arrived: " + _fit_text(fit) + ")")
         return out
@@ -336,10 +362,19 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         out.note = (f"{what} decreases, but a positive floor is not rejected by the model comparison "
                     + _fit_text(fit) + "; " + longer_run(k_now, 16.0))
         out.longer_factor = 16.0
-    elif out.status == "positive" and recent is not None and np.isfinite(recent) and \
-            recent <= max(options["zero_drop"] * out.last, floor):
+    elif out.status == "zero" and floor_seen(fit, options):
+        # a floor well below the newest value that the free fit finds and that explains the windows
+        # measurably better than any floorless decay: the data are those of c + decay with c > 0 as much
+        # as of a decay to zero (hypot(1/k, c) and 1/k + ε/√k look alike here)
         out.status = "unknown"
-        out.note = (f"{what} over the newest quarter of the run ({recent:.3g}) is far below its newest-window "
+        out.note = (f"{what} decreases, but the windows fit a positive floor better than a decay to zero "
+                    + _fit_text(fit) + "; " + longer_run(k_now, 16.0))
+        out.longer_factor = 16.0
+    elif out.status == "positive" and newest_low is not None and \
+            newest_low <= max(options["zero_drop"] * out.last, floor):
+        out.status = "unknown"
+        where = "newest quarter" if recent is not None and newest_low == recent else "last part"
+        out.note = (f"{what} over the {where} of the run ({newest_low:.3g}) is far below its newest-window "
                     f"value ({out.last:.3g}): a late event dominates the newest window; " + longer_run(k_now, 4.0))
         out.longer_factor = 4.0
     elif out.status == "positive" and " grows" in out.note and end is not None and np.isfinite(end) \
@@ -468,7 +503,8 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
 
 def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options: dict,
                 what: str = "min ‖∇f‖ per window", recent: Optional[float] = None,
-                end_above_floor: bool = False, end: Optional[float] = None) -> LimitTest:
+                end_above_floor: bool = False, end: Optional[float] = None,
+                late: Optional[float] = None) -> LimitTest:
     """Decide whether liminf of a quantity is zero from its window minima (oldest first).
 
     The minima of an oscillating quantity are irregular (each is a rare near-miss), so besides
@@ -480,7 +516,7 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     the running minimum, which only means that no new record happened yet).
     """
     direct = limit_test(positions, minima, floor, options, what=what, recent=recent, end_above_floor=end_above_floor,
-                        end=end)
+                        end=end, late=late)
     if direct.status != "unknown":
         return direct
     ok = np.isfinite(minima)
@@ -499,7 +535,8 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     drop = running[0] / max(running[-1], tiny)
     fit = _floor_evidence(pos, np.maximum(running, tiny), options)
     if (slope_all <= -options["beta_min"] and slope_half <= 0.5 * slope_all and drop >= 10.0
-            and val[-1] <= 10.0 * running[-1] and fit is not None and fit["floor_rejected"]):
+            and val[-1] <= 10.0 * running[-1] and fit is not None and fit["floor_rejected"]
+            and not floor_seen(fit, options) and not floor_seen(direct.floor_fit, options)):
         return LimitTest("zero", f"the running minimum of {what} fell {drop:.3g}-fold (as k^{slope_all:.3g}, "
                          f"k^{slope_half:.3g} over the newer half) across the last {val.size} geometric windows, "
                          "and the newest window comes within a factor 10 of it", last=float(val[-1]),
