@@ -27,7 +27,7 @@ Method (quoted in the README)
      newest value and holding it at half raises the rms by 25% (and above ``floor_tol``), or the
      quantity falls faster than k^−4 over the newest two windows. No finite run rejects a floor far
      below its newest value; this is the stated resolution of every "holds". Nor does it claim 0
-     when the free fit finds a floor of at least ``floor_seen`` (3%) of the newest value that fits
+     when the free fit finds a floor of at least ``floor_seen`` (5%) of the newest value that fits
      the windows 25% better than every floorless decay (hypot(1/k, c) and 1/k + ε/√k look alike).
    - "levels off at c > 0" needs the floor **accepted**: fitted c ≥ half the newest value, the floor
      model fits (rms ≤ 10·``floor_tol``) and the no-floor fit is 25% worse; on a trace with step sizes
@@ -125,7 +125,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "checkpoints": 128,       # plain arrays: log-spaced iterates kept before the tail
     "floor_windows": 4,       # the floor-model comparison needs this many windows after the peak
     "floor_tol": 0.01,        # a model is rejected when its relative rms exceeds max(2 × the free fit's, this)
-    "floor_seen": 0.03,       # "to zero" also needs the free fit's floor below this × the newest value, unless
+    "floor_seen": 0.05,       # "to zero" also needs the free fit's floor below this × the newest value, unless
                               # a floorless decay fits the windows as well (relative rms within 1.25×)
     "order_statistic": 3,     # P1 "holds" reads the 3rd-smallest ‖∇f‖ per window (no decision from 1–2 points)
     "motion_min": 20.0,       # a level (positive floor) of a trace needs L·Σt_k ≥ this over the deciding windows

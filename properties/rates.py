@@ -164,6 +164,29 @@ def _fit_floor(P: np.ndarray, Q: np.ndarray, c_test: float) -> tuple:
     return clean(rss_free), clean(rss_zero), clean(rss_test), c_free
 
 
+def _two_power_rss(logk1, logv, Q, c_rel, beta1, beta2, which):
+    """Relative rss of c + a₁k^β₁ + a₂k^β₂ per exponent pair (``which`` = 0: c ≥ 0 free, 1: c = 0,
+    2: c = ``c_rel``), with the coefficients; inf where a coefficient would be negative."""
+    P1 = np.exp(np.clip(beta1[None, :] * logk1 - logv, -700.0, 700.0))
+    P2 = np.exp(np.clip(beta2[None, :] * logk1 - logv, -700.0, 700.0))
+    with np.errstate(all="ignore"):
+        if which == 0:
+            cols, target = (Q[:, None] * np.ones_like(P1), P1, P2), np.ones_like(P1)
+        elif which == 1:
+            cols, target = (P1, P2), np.ones_like(P1)
+        else:
+            cols, target = (P1, P2), (1.0 - c_rel * Q)[:, None] * np.ones_like(P1)
+        A = np.stack(cols, axis=-1)                           # (m, S, p)
+        G = np.einsum("msp,msq->spq", A, A)
+        b = np.einsum("msp,ms->sp", A, target)
+        ok = np.abs(np.linalg.det(G)) > 1e-300
+        coef = np.zeros_like(b)
+        coef[ok] = np.linalg.solve(G[ok], b[ok][..., None])[..., 0]
+        rss = np.sum((np.einsum("msp,sp->ms", A, coef) - target) ** 2, 0)
+        rss = np.where(ok & np.all(coef >= 0, -1) & np.isfinite(rss), rss, np.inf)
+    return rss, coef
+
+
 def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dict:
     """Compare v ≈ c + a·φ(k) (a floor c ≥ 0) with v ≈ a·φ(k) (no floor) over window statistics.
 
@@ -206,29 +229,28 @@ def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dic
                 best[which] = r
                 if which == 0:
                     c_best = float(fine[3][j]) if fine[which][j] <= coarse[which][i] else float(coarse[3][i])
-    # sums of two power laws a₁k^β₁ + a₂k^β₂ (a decay that flattens toward its slower term is not a floor)
+    # sums of two power laws a₁k^β₁ + a₂k^β₂ (a decay that flattens toward its slower term is not a floor):
+    # a 24-point grid of exponents, then a 9 × 9 grid around each model's best pair, so that the floorless
+    # model is fitted as finely as the single shapes above (a coarse grid would favour the floor)
     betas = -np.geomspace(0.05, 4.0, 24)
     i, j = np.triu_indices(len(betas), 1)
     logk1 = np.log(k)[:, None]
-    P1 = np.exp(np.clip(betas[i][None, :] * logk1 - logv, -700.0, 700.0))
-    P2 = np.exp(np.clip(betas[j][None, :] * logk1 - logv, -700.0, 700.0))
-    with np.errstate(all="ignore"):
-        for which, cols, target in ((0, (Q[:, None] * np.ones_like(P1), P1, P2), np.ones_like(P1)),
-                                    (1, (P1, P2), np.ones_like(P1)),
-                                    (2, (P1, P2), (1.0 - c_rel * Q)[:, None] * np.ones_like(P1))):
-            A = np.stack(cols, axis=-1)                           # (m, S, p)
-            G = np.einsum("msp,msq->spq", A, A)
-            b = np.einsum("msp,ms->sp", A, target)
-            ok = np.abs(np.linalg.det(G)) > 1e-300
-            coef = np.zeros_like(b)
-            coef[ok] = np.linalg.solve(G[ok], b[ok][..., None])[..., 0]
-            rss = np.sum((np.einsum("msp,sp->ms", A, coef) - target) ** 2, 0)
-            rss = np.where(ok & np.all(coef >= 0, -1) & np.isfinite(rss), rss, np.inf)
-            s_best = int(np.argmin(rss))
-            if rss[s_best] < best[which]:
-                best[which] = float(rss[s_best])
-                if which == 0:
-                    c_best = float(coef[s_best, 0])
+    ratio = betas[1] / betas[0]
+    for which in range(3):
+        rss, coef = _two_power_rss(logk1, logv, Q, c_rel, betas[i], betas[j], which)
+        s_best = int(np.argmin(rss))
+        if np.isfinite(rss[s_best]):
+            f1 = betas[i][s_best] * np.geomspace(1 / ratio, ratio, 9)
+            f2 = betas[j][s_best] * np.geomspace(1 / ratio, ratio, 9)
+            b1, b2 = (g.ravel() for g in np.meshgrid(f1, f2))
+            rss_f, coef_f = _two_power_rss(logk1, logv, Q, c_rel, b1, b2, which)
+            if np.min(rss_f) < rss[s_best]:
+                rss, coef = rss_f, coef_f
+                s_best = int(np.argmin(rss))
+        if rss[s_best] < best[which]:
+            best[which] = float(rss[s_best])
+            if which == 0:
+                c_best = float(coef[s_best, 0])
     if best[1] <= best[0]:          # c = 0 is a member of the free model
         best[0], c_best = best[1], 0.0
     m = len(v)
