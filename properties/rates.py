@@ -315,8 +315,11 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
 def floor_seen(fit: Optional[dict], options: dict) -> bool:
     """Whether the free fit of :func:`floor_model` finds a floor of at least ``floor_seen`` × the newest
     value that explains the windows better (relative rms larger by ``FLOOR_MARGIN``) than every
-    floorless decay: then "tends to zero" is not established, however the newest slope looks."""
-    return bool(fit is not None and fit["floor_ratio"] >= options["floor_seen"]
+    floorless decay: then "tends to zero" is not established, however the newest slope looks. Only a
+    floor model that fits (relative rms at most 5·``floor_tol``) shows a floor, and never against a
+    decay steeper than k^-4 over the newest windows (which no shape fits, and which is no level)."""
+    return bool(fit is not None and not fit["steep_decay"] and fit["rms_free"] <= 5 * options["floor_tol"]
+                and fit["floor_ratio"] >= options["floor_seen"]
                 and fit["rms_zero"] > FLOOR_MARGIN * fit["rms_free"])
 
 
