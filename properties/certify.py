@@ -67,7 +67,8 @@ Method (quoted in the README)
    P5: the iterates converge and their limit is stationary (holds); they do not converge, or converge
    to a non-stationary point (fails).
    A "stationary" trace (exact zero gradient, finite termination) satisfies all five trivially. A
-   "diverged" trace has no limit: P4 and P5 fail, P1–P3 are read from the finite part. An
+   "diverged" trace has no limit: P4 and P5 fail, and P1–P3 never hold (a "holds" read from the
+   finite part is inconclusive, except P2 holding vacuously for iterates that escape). An
    "undefined_step" trace (the method's step is NaN at finite f and ∇f, e.g. d^k = 0 with ∇f ≠ 0 in
    Algorithm 1a) is inconclusive on all five: the method cannot be continued, so nothing is known of
    its limit.
@@ -162,6 +163,8 @@ def certify(trace_or_iterates, problem, **options) -> Certificate:
     cert = decide.decide(run, problem, opts)
     if run["status"] == "undefined_step":
         return _undefined_step(cert, run)
+    if run["status"] == "diverged":
+        cert = _diverged(cert, run)
     if not opts["stability"] or run["status"] == "stationary" or not hasattr(cert, "direct"):
         return cert
     return _length_stable(cert, run, problem, opts)
@@ -224,6 +227,24 @@ def _prefix(run: dict, k_cut: int):
             "t": None if run.get("t") is None else run["t"][:n_scalar],
             "step": run["step"][:n_scalar], "iterates": iterates, "status": status,
             "status_k": run["status_k"] if status != "completed" else None}
+
+
+def _diverged(certificate: Certificate, run: dict) -> Certificate:
+    """A run that diverged (non-finite values, or iterates beyond the bound) has no continuation: what
+    its finite part shows of ‖∇f‖ tending to zero is not a property of a limit. A "holds" of P1 or P3 is
+    therefore inconclusive, and one of P2 too unless it holds vacuously (no accumulation point: the
+    iterates escape); the finite part's verdict stays in the evidence (``"before_the_stop"``)."""
+    where = f" at k = {run['status_k']}" if run.get("status_k") else ""
+    verdicts = dict(certificate.verdicts)
+    for key in ("P1", "P2", "P3"):
+        verdict = verdicts[key]
+        if verdict.status != "holds" or (key == "P2" and "vacuously" in verdict.reason):
+            continue
+        verdicts[key] = Verdict("inconclusive", f"the run diverged{where}, so it has no limit behaviour; its "
+                                f"finite part showed: {verdict.reason}",
+                                {**verdict.evidence, "before_the_stop": {"status": verdict.status,
+                                                                         "reason": verdict.reason}})
+    return replace(certificate, verdicts=verdicts)
 
 
 def _undefined_step(certificate: Certificate, run: dict) -> Certificate:

@@ -259,11 +259,12 @@ def floor_model(positions: np.ndarray, values: np.ndarray, c_test: float) -> dic
             "c_test": float(c_test), "windows": m}
 
 
-def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional[dict]:
+def _floor_evidence_of(pos: np.ndarray, val: np.ndarray, options: dict, power: int = 1) -> Optional[dict]:
     """The floor-model comparison (:func:`floor_model`) over the windows after the peak: the longest of
     the newest 2·``tail_windows``, ``tail_windows`` + 1 or ``tail_windows`` windows that the decay shapes
     fit within 5·``floor_tol`` (a transient in the older windows fits none); None with fewer than
-    ``floor_windows`` positive windows.
+    ``floor_windows`` positive windows. ``power`` = 2: ``val`` are squares of the statistic (see
+    :func:`_floor_evidence`), and every floor level below is the square of its linear one.
 
     A floor of half the newest value is *rejected* when the fitted floor is at most 0.35× the
     newest value and holding the floor there raises the rms by a quarter (and above ``floor_tol``), or
@@ -277,6 +278,8 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     coarse = pos < 16.0
     if np.count_nonzero(~coarse) >= int(options["floor_windows"]):
         pos, val = pos[~coarse], val[~coarse]
+    if val.size == 0:
+        return None
     start = int(np.argmax(val >= 0.5 * np.max(val)))     # skip a rise to the peak (a transient)
     pos, val = pos[start:], val[start:]
     keep = val > 0
@@ -289,7 +292,7 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     fits = []
     for m in sorted({len(val), min(len(val), tw + 1), min(len(val), max(tw, int(options["floor_windows"])))},
                     reverse=True):
-        fits.append((floor_model(pos[-m:], val[-m:], 0.5 * val[-1]), m))
+        fits.append((floor_model(pos[-m:], val[-m:], 0.5 ** power * val[-1]), m))
         if fits[-1][0]["rms_free"] <= 5 * options["floor_tol"]:
             break
     fit, m = min(fits, key=lambda item: (item[0]["rms_free"] > 5 * options["floor_tol"], -item[1])) \
@@ -301,26 +304,72 @@ def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict) -> Optional
     fit["steep_decay"] = steep
     # ... and a floor of a quarter of the newest value too, by half the tolerance: a "tends to zero"
     # then excludes every floor above v_newest/4 that the shapes could hide
-    fit["rms_quarter"] = floor_model(pos, val, 0.25 * val[-1])["rms_test"]
-    fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.35 and
-                                           fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"]) and
-                                           fit["rms_quarter"] > max(margin * fit["rms_free"], 0.5 * options["floor_tol"])))
+    # (on clean windows only: where the free fit's rms exceeds floor_tol, the scatter hides such a floor
+    # anyway and the half-value test is the resolution)
+    fit["rms_quarter"] = floor_model(pos, val, 0.25 ** power * val[-1])["rms_test"]
+    # (for the squares, power = 2, half the newest value only: a component of a quarter of the norm
+    # moves it by 3%, below what the windows resolve)
+    quarter_rejected = power == 2 or fit["rms_free"] > options["floor_tol"] or \
+        fit["rms_quarter"] > max(margin * fit["rms_free"], 0.5 * options["floor_tol"])
+    fit["floor_rejected"] = bool(steep or (fit["floor_ratio"] <= 0.35 ** power and quarter_rejected and
+                                           fit["rms_test"] > max(margin * fit["rms_free"], options["floor_tol"])))
     # accepting a level also needs the level model itself to fit (a noisy plateau decides nothing)
-    fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 and fit["rms_free"] <= 10 * options["floor_tol"]
+    fit["floor_accepted"] = bool(not steep and fit["floor_ratio"] >= 0.5 ** power and fit["rms_free"] <= 10 * options["floor_tol"]
                                  and fit["rms_zero"] > max(margin * fit["rms_free"], options["floor_tol"]))
     fit["k_range"] = [float(pos[0]), float(pos[-1])]
+    fit["power"] = power
     return fit
 
 
-def floor_seen(fit: Optional[dict], options: dict) -> bool:
+def _floor_evidence(pos: np.ndarray, val: np.ndarray, options: dict, quadrature: bool = False) -> Optional[dict]:
+    """:func:`_floor_evidence_of` on the window statistics and, for a norm (``quadrature``: ‖∇f‖), on
+    their squares. A norm hides a constant
+    component in quadrature: ‖(1/k, c)‖ = √(c² + k⁻²) approaches c quadratically, a shape c + a·φ(k)
+    misses, while its square c² + k⁻² is exactly of that form. So a floor counts as *rejected* only
+    when both comparisons reject it (at half and a quarter of the newest value; for the squares at
+    half of it, squared), and the squares' comparison is kept in ``fit["squared"]`` for :func:`floor_seen`."""
+    fit = _floor_evidence_of(pos, val, options)
+    if fit is None or not quadrature:
+        return fit
+    top = float(np.max(val[np.isfinite(val)])) if np.isfinite(val).any() else 0.0
+    squared = _floor_evidence_of(pos, (np.asarray(val, float) / top) ** 2, options, power=2) if top > 0 else None
+    fit["squared"] = squared
+    if squared is not None:
+        fit["floor_rejected"] = bool(fit["floor_rejected"] and squared["floor_rejected"])
+    return fit
+
+
+def floor_seen(fit: Optional[dict], options: dict, pos=None, val=None) -> bool:
     """Whether the free fit of :func:`floor_model` finds a floor of at least ``floor_seen`` × the newest
-    value that explains the windows better (relative rms larger by ``FLOOR_MARGIN``) than every
-    floorless decay: then "tends to zero" is not established, however the newest slope looks. Only a
-    floor model that fits (relative rms at most 5·``floor_tol``) shows a floor, and never against a
-    decay steeper than k^-4 over the newest windows (which no shape fits, and which is no level)."""
-    return bool(fit is not None and not fit["steep_decay"] and fit["rms_free"] <= 5 * options["floor_tol"]
-                and fit["floor_ratio"] >= options["floor_seen"]
-                and fit["rms_zero"] > FLOOR_MARGIN * fit["rms_free"])
+    value (for the squares, (2·``floor_seen``)² × the newest square: a component of a tenth of the norm)
+    that explains the windows better (relative rms larger by ``FLOOR_MARGIN``) than every floorless
+    decay: then "tends to zero" is not established, however the newest slope looks. Only a floor model
+    that fits (relative rms at most 5·``floor_tol``) shows a floor, and never against a decay steeper
+    than k^-4 over the newest windows (which no shape fits, and which is no level). With the windows
+    ``pos``, ``val`` given, the floor must also show over the newest ``tail_windows`` windows alone: a
+    transient in the older windows bends the long fit too (a k^-1 decay after a steeper start fits
+    c + a·k^β with c > 0 over ten windows, not over the newest five)."""
+    def shows(f, power):
+        if f is None or f.get("steep_decay", False) or f["rms_free"] > 5 * options["floor_tol"]:
+            return False
+        threshold = options["floor_seen"] if power == 1 else (2 * options["floor_seen"]) ** 2
+        return bool(f["floor_ratio"] >= threshold and f["rms_zero"] > FLOOR_MARGIN * f["rms_free"])
+
+    def recent_shows(power):
+        m = int(options["tail_windows"])
+        p, v = np.asarray(pos, float)[-m:], np.asarray(val, float)[-m:]
+        if v.size < int(options["floor_windows"]) or not np.all(v > 0):
+            return True
+        v = (v / np.max(v)) ** power
+        recent = floor_model(p, v, 0.5 ** power * v[-1])
+        return shows({**recent, "floor_ratio": recent["c"] / v[-1]}, power)
+
+    if fit is None:
+        return False
+    for power, f in ((1, fit), (2, fit.get("squared"))):
+        if shows(f, power) and (pos is None or val is None or recent_shows(power)):
+            return True
+    return False
 
 
 def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[bool, float]:
@@ -340,7 +389,7 @@ def _settling(pos: np.ndarray, val: np.ndarray, limit, options: dict) -> tuple[b
 def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options: dict,
                summable: bool = False, what: str = "the quantity", recent: Optional[float] = None,
                end_above_floor: bool = False, end: Optional[float] = None,
-               late: Optional[float] = None) -> LimitTest:
+               late: Optional[float] = None, quadrature: bool = False) -> LimitTest:
     """See :func:`_limit_test`; afterwards a "zero" needs the floor model to reject a floor of half the
     newest value, a "levelled off" needs it to accept a positive floor (:func:`floor_model`), and any
     "positive" is withdrawn when ``recent`` (the statistic over the newest quarter of the run) is below
@@ -349,7 +398,11 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
     scaled to a window) must be at least the previous window's value, else the rise is a transit.
     ``late`` (the smallest statistic over the trailing segments of the run, down to its last 1/256) also
     withdraws a "positive" when below ``zero_drop`` × the newest window's: a level that the run has
-    left by its end is not a limit, however late the departure."""
+    left by its end is not a limit, however late the departure. ``quadrature``: the quantity is
+    ‖∇f‖, whose floors are also looked for in its squares (:func:`_floor_evidence`), and a floor that
+    the fits see (:func:`floor_seen`) blocks "tends to zero" (the question of P1–P3: is the limit
+    stationary?). For the other quantities (f's oscillation, steps, radii) the rejection of a floor of
+    half and a quarter of the newest value is the test."""
     ok = np.isfinite(values)
     # the newest window is (K/2, K] with centre K/√2: K, for advice in iterations
     k_now = float(np.asarray(positions, float)[-1]) * np.sqrt(2.0) if len(positions) else 1.0
@@ -368,7 +421,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         return out
     if out.note.startswith(what + " is at the round-off floor"):
         return out
-    fit = _floor_evidence(pos, val, options)
+    fit = _floor_evidence(pos, val, options, quadrature)
     out.floor_fit = fit
     finite = [v for v in (recent, late) if v is not None and np.isfinite(v)]
     newest_low = min(finite) if finite else None     # the lowest statistic over the run's trailing segments
@@ -387,7 +440,7 @@ def limit_test(positions: np.ndarray, values: np.ndarray, floor: float, options:
         out.note = (f"{what} decreases, but a positive floor is not rejected by the model comparison "
                     + _fit_text(fit) + "; " + longer_run(k_now, 16.0))
         out.longer_factor = 16.0
-    elif out.status == "zero" and floor_seen(fit, options):
+    elif out.status == "zero" and quadrature and floor_seen(fit, options, pos, val):
         # a floor well below the newest value that the free fit finds and that explains the windows
         # measurably better than any floorless decay: the data are those of c + decay with c > 0 as much
         # as of a decay to zero (hypot(1/k, c) and 1/k + ε/√k look alike here)
@@ -529,7 +582,7 @@ def _limit_test(pos: np.ndarray, val: np.ndarray, floor: float, options: dict,
 def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options: dict,
                 what: str = "min ‖∇f‖ per window", recent: Optional[float] = None,
                 end_above_floor: bool = False, end: Optional[float] = None,
-                late: Optional[float] = None) -> LimitTest:
+                late: Optional[float] = None, quadrature: bool = False) -> LimitTest:
     """Decide whether liminf of a quantity is zero from its window minima (oldest first).
 
     The minima of an oscillating quantity are irregular (each is a rare near-miss), so besides
@@ -541,7 +594,7 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     the running minimum, which only means that no new record happened yet).
     """
     direct = limit_test(positions, minima, floor, options, what=what, recent=recent, end_above_floor=end_above_floor,
-                        end=end, late=late)
+                        end=end, late=late, quadrature=quadrature)
     if direct.status != "unknown":
         return direct
     ok = np.isfinite(minima)
@@ -558,10 +611,11 @@ def liminf_test(positions: np.ndarray, minima: np.ndarray, floor: float, options
     slope_all = (logr[-1] - logr[0]) / (logk[-1] - logk[0])
     slope_half = (logr[-1] - logr[mid]) / (logk[-1] - logk[mid])
     drop = running[0] / max(running[-1], tiny)
-    fit = _floor_evidence(pos, np.maximum(running, tiny), options)
+    fit = _floor_evidence(pos, np.maximum(running, tiny), options, quadrature)
     if (slope_all <= -options["beta_min"] and slope_half <= 0.5 * slope_all and drop >= 10.0
             and val[-1] <= 10.0 * running[-1] and fit is not None and fit["floor_rejected"]
-            and not floor_seen(fit, options) and not floor_seen(direct.floor_fit, options)):
+            and not (quadrature and (floor_seen(fit, options, pos, np.maximum(running, tiny))
+                                     or floor_seen(direct.floor_fit, options, pos, val)))):
         return LimitTest("zero", f"the running minimum of {what} fell {drop:.3g}-fold (as k^{slope_all:.3g}, "
                          f"k^{slope_half:.3g} over the newer half) across the last {val.size} geometric windows, "
                          "and the newest window comes within a factor 10 of it", last=float(val[-1]),
