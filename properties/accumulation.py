@@ -42,6 +42,7 @@ class Iterates:
     k: np.ndarray
     x: np.ndarray
     tail_start: int
+    consecutive: bool = True          # False for a prefix of a trace: its "tail" is sparse checkpoints
 
     @property
     def tail(self) -> np.ndarray:
@@ -98,10 +99,12 @@ def _levelled(running_max: np.ndarray) -> bool:
     return bool(vals[-1] <= 1.1 * vals[0] and (not np.all(rises > 0) or rises[-1] <= 0.5 * rises[0]))
 
 
-def detect_cycle(tail: np.ndarray, floor_x: float, options: dict) -> Optional[dict]:
+def detect_cycle(tail: np.ndarray, floor_x: float, options: dict, consecutive: bool = True) -> Optional[dict]:
     """Smallest period p ≥ 2 of the newest tail iterates, or None (see the module docstring)."""
     recent = tail[-int(options["period_points"]):]
     m = len(recent)
+    if not consecutive:
+        return None
     if m < 6:
         return None
     diameter = 2.0 * float(np.max(np.linalg.norm(recent - recent.mean(axis=0), axis=-1)))
@@ -139,30 +142,50 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
     The Cauchy radius of window j is the largest distance from its last kept iterate y_j to the other
     kept iterates of the window and to y_{j+1} (the window's start); it bounds how far the sequence
     moves across the window, and their sum over future windows bounds the distance to the limit.
-    A cycle found in the tail is kept only while the steps do not vanish (a dying oscillation such as
-    (−1)^k/k converges).
+    A cycle found in the tail is kept only while the median step per window levels off at a positive
+    value (a dying oscillation such as (−1)^k k^−0.2 converges, however slowly).
     """
     kf = k_scalar.astype(float)
+    k_last = float(max(kf[-1], it.k[-1]))
+    quarter = kf > 0.75 * k_last
     path, pos = window_stat(kf, step, windows, np.sum)
     path = path * record_every
-    path_test = limit_test(pos, path, floor_x, options, summable=True, what="the path length per window")
+    recent_path = 2.0 * record_every * float(np.nansum(step[quarter])) if np.count_nonzero(quarter) >= 8 else None
+    eighth = kf > 0.875 * k_last
+    end_path = 2.0 * record_every * float(np.nansum(step[eighth])) if eighth.any() else None
+    path_test = limit_test(pos, path, floor_x, options, summable=True, what="the path length per window",
+                           recent=recent_path, end=end_path)
     step_max, _ = window_stat(kf, step, windows, np.max)
-    step_test = limit_test(pos, step_max, floor_x, options, what="the largest step per window")
+    # a cycle keeps its step size: the median step per window must level off at a positive value
+    step_mid, _ = window_stat(kf, step, windows, np.median)
+    recent_mid = float(np.nanmedian(step[quarter])) if np.count_nonzero(np.isfinite(step[quarter])) >= 8 else None
+    step_test = limit_test(pos, step_mid, floor_x, options, what="the median step per window", recent=recent_mid)
 
+    # Cauchy radii from the kept iterates; every recorded step bounds them from below (a step of
+    # length s inside the window moves the sequence by s, so the window's radius is at least s/2)
     radii, radii_k, previous = [], [], None
-    for lo, hi in windows:
+    for (lo, hi), smax in zip(windows, step_max):
         a, b = np.searchsorted(it.k, lo, side="right"), np.searchsorted(it.k, hi, side="right")
         if b > a:
             pts = it.x[a:b] if previous is None else np.vstack([previous[None, :], it.x[a:b]])
-            radii.append(float(np.max(np.linalg.norm(pts - it.x[b - 1], axis=-1))))
+            r = float(np.max(np.linalg.norm(pts - it.x[b - 1], axis=-1)))
+            radii.append(max(r, 0.5 * smax) if np.isfinite(smax) else r)
             radii_k.append(float(it.k[b - 1]))
             previous = it.x[b - 1]
     radii = np.asarray(radii)
+    late = it.k > 0.75 * k_last
+    recent_radius = float(np.max(np.linalg.norm(it.x[late] - it.x[-1], axis=-1))) if np.count_nonzero(late) >= 8 \
+        else None
+    if recent_radius is not None and quarter.any() and np.isfinite(step[quarter]).any():
+        recent_radius = max(recent_radius, 0.5 * float(np.nanmax(step[quarter])))
+    last8 = it.k > 0.875 * k_last
+    end_radius = 2.0 * float(np.max(np.linalg.norm(it.x[last8] - it.x[-1], axis=-1))) if np.count_nonzero(last8) > 1 \
+        else None
     radius_test = limit_test(np.asarray(radii_k), radii, floor_x, options, summable=True,
-                             what="the Cauchy radius per window")
-    cycle_valid = cycle is not None and step_test.status != "zero"
+                             what="the Cauchy radius per window", recent=recent_radius, end=end_radius)
+    cycle_valid = cycle is not None and step_test.status == "positive"
     evidence = {"path_length_test": path_test.to_dict(), "cauchy_radius_test": radius_test.to_dict(),
-                "cauchy_radii": radii.tolist(), "largest_step_test": step_test.to_dict(),
+                "cauchy_radii": radii.tolist(), "median_step_test": step_test.to_dict(),
                 "cycle_accepted": bool(cycle_valid), "floor_x": floor_x}
 
     remaining = [t.remaining for t in (path_test, radius_test) if t.status == "zero"]
@@ -179,9 +202,14 @@ def convergence(it: Iterates, k_scalar: np.ndarray, step: np.ndarray, record_eve
         return Convergence("does not converge", f"the tail cycles with period {cycle['period']} "
                            f"(separation {cycle['separation']:.3g}, return gap {cycle['return_gap']:.3g})",
                            evidence=evidence, cycle=True)
-    if radius_test.status == "positive":
+    # a straight drift (path per window ≈ radius) on a run not seen bounded is a slow trip (log k),
+    # not a recurrence: non-convergence needs a bounded run or a path at least twice the radius
+    recurrent = bounded["status"] == "bounded" or (radii.size > 0 and np.isfinite(path[-1]) and path[-1] >= 2.0 * radii[-1])
+    if radius_test.status == "positive" and path_test.status == "positive" and recurrent:
+        # both: a radius that levels off while the path length per window keeps shrinking is a
+        # sampling artefact of the kept iterates, not a sequence that keeps moving
         return Convergence("does not converge", "the iterates keep moving by a non-vanishing amount "
-                           f"within geometric windows ({radius_test.note})", evidence=evidence)
+                           f"within geometric windows ({radius_test.note}; {path_test.note})", evidence=evidence)
     note = f"convergence of the iterates undecided ({radius_test.note}; {path_test.note})"
     return Convergence("unknown", note, evidence=evidence)
 

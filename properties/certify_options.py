@@ -15,9 +15,9 @@ from typing import Any, Mapping
 from convcheck.errors import InputError, unknown_name
 
 #: Options that are fractions of something (a share, a drop factor, a tolerance relative to a size).
-FRACTIONS = frozenset({"aitken_fraction", "zero_drop", "linear_drop", "period_tol"})
+FRACTIONS = frozenset({"aitken_fraction", "zero_drop", "linear_drop", "period_tol", "floor_tol", "floor_seen"})
 #: Accepted words of the text options.
-CHOICES: Mapping[str, tuple[str, ...]] = {"on_inconsistency": ("raise", "record")}
+CHOICES: Mapping[str, tuple[str, ...]] = {"on_inconsistency": ("downgrade", "record", "raise")}
 
 
 def validated_options(defaults: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:

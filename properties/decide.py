@@ -1,17 +1,32 @@
 """The five decisions, from a normalized run (see :mod:`.certify` for the method)."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from .accumulation import (boundedness, convergence, detect_cycle, farthest_point_sample,
                            gradient_change_bound, gradient_floor, _grad)
-from .rates import EPS, fit_rate, geometric_windows, liminf_test, limit_test, window_stat
+from .rates import EPS, LimitTest, fit_rate, geometric_windows, liminf_test, limit_test, longer_run, window_stat
 from .verdict import Certificate, InconsistentVerdicts, Verdict, enforce_implications
+
+def trailing_max(k: np.ndarray, values: np.ndarray, k_last: float, min_values: int = 16):
+    """The smallest of the maxima of ``values`` over the trailing segments k > K(1 − 2^−j), j = 2 … 8
+    (the newest quarter down to the last 1/256 of the run) that hold at least ``min_values`` finite
+    values: a level that the run has left by its end shows here, however late it left; None when no
+    segment is long enough."""
+    ok = np.isfinite(values)
+    best = None
+    for j in range(2, 9):
+        seg = values[ok & (k > k_last * (1.0 - 2.0 ** -j))]
+        if seg.size < min_values:
+            break
+        best = float(seg.max()) if best is None else min(best, float(seg.max()))
+    return best
+
 
 def _longer(k_last) -> str:
     """The advice of an undecided verdict in iterations: a run 16 times as long (4 more windows)."""
-    from .rates import longer_run
-
     return longer_run(k_last, 16.0)
 
 
@@ -53,8 +68,15 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     if run["status"] == "diverged" and bounded["status"] not in ("escaping", "unbounded"):
         bounded = {**bounded, "status": "unbounded",
                    "note": f"the run diverged at k = {run['status_k']} (non-finite values or iterates beyond the bound)"}
-    cycle = detect_cycle(it.tail, floor_x, opts)
+    cycle = detect_cycle(it.tail, floor_x, opts, consecutive=it.consecutive)
     conv = convergence(it, k, step, run["record_every"], windows, floor_x, bounded, cycle, opts)
+
+    motion = _motion(run, problem, it, windows, floor_x, opts)
+    evidence["motion"] = motion
+    if conv.status == "does not converge" and not conv.cycle and bounded["status"] not in ("escaping", "unbounded") \
+            and run["status"] != "diverged" and not motion["enough"]:
+        conv = type(conv)("unknown", f"convergence of the iterates undecided: {conv.note}, but {motion['note']}",
+                          evidence=conv.evidence)
 
     # ------------------------------------------------ accumulation-point candidates
     if conv.status == "converges":
@@ -72,24 +94,70 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     probe_floor = gradient_floor(problem, probe, x_scale, opts)
     floor_g = float(np.max(probe_floor))
     cand_g, cand_floor = probe_gnorm[:-1], probe_floor[:-1]
+    L = _stated_L(problem)
     if radius is not None and len(points):
-        change = gradient_change_bound(problem, points, probe_grad[:-1], radius)
+        # with a stated Lipschitz constant L of ∇f the change within the radius is at most L·radius, so
+        # ‖∇f(x̄)‖ ≥ ‖∇f(c)‖ − L‖c − x̄‖ is a bound; otherwise a probed estimate
+        change = np.full(len(points), L * radius) if L is not None else \
+            gradient_change_bound(problem, points, probe_grad[:-1], radius)
     else:
         change = np.zeros(len(points))
     evidence["scales"]["floor_grad"] = floor_g
     candidates = {"kind": kind, "count": int(len(points)), "radius": radius,
                   "grad_norm": cand_g.tolist(), "grad_floor": cand_floor.tolist(),
-                  "grad_change_within_radius": change.tolist()}
+                  "grad_change_within_radius": change.tolist(), "lipschitz_bound_used": L is not None}
     if len(points) and n <= 10:
         candidates["points"] = points.tolist()
     evidence.update(boundedness=bounded, cycle=_cycle_evidence(cycle), convergence=conv.evidence,
                     candidates=candidates)
 
     # ------------------------------------------------ gradient trends
+    quarter = kf > 0.75 * k_last
+    g_recent = g[quarter & np.isfinite(g)]
+    g_end = g[(kf > 0.875 * k_last) & np.isfinite(g)]
     gmax, pos = window_stat(kf, g, windows, np.max)
     gmin, _ = window_stat(kf, g, windows, np.min)
-    trend_max = limit_test(pos, gmax, floor_g, opts, what="max ‖∇f‖ per window")
-    trend_min = liminf_test(pos, gmin, floor_g, opts, what="min ‖∇f‖ per window")
+    order = int(opts["order_statistic"])
+    glow, _ = window_stat(kf, g, windows, lambda v: np.partition(v, order - 1)[order - 1] if v.size >= 2 * order
+                          else np.nan)
+    above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
+    trend_max = limit_test(pos, gmax, floor_g, opts, quadrature=True, what="max ‖∇f‖ per window",
+                           recent=float(g_recent.max()) if g_recent.size >= 8 else None, end_above_floor=above,
+                           end=float(g_end.max()) if g_end.size else None, late=trailing_max(kf, g, k_last))
+    # "holds" is read from the order-th smallest value per window (one or two small values decide
+    # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
+    low_recent = float(np.partition(g_recent, order - 1)[order - 1]) if g_recent.size >= max(8, 2 * order) else None
+    trend_low = liminf_test(pos, glow, floor_g, opts, quadrature=True, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
+                            end_above_floor=above, recent=low_recent)
+    if trend_low.status != "zero":
+        # the window median tends to zero ⇒ so does the lower envelope (half the points lie below it);
+        # the median is the smooth statistic where single values are noisy (random directions)
+        gmed, _ = window_stat(kf, g, windows, np.median)
+        med_recent = float(np.median(g_recent)) if g_recent.size >= 8 else None
+        trend_med = liminf_test(pos, gmed, floor_g, opts, quadrature=True, what="the median ‖∇f‖ per window",
+                                end_above_floor=above, recent=med_recent)
+        if trend_med.status == "zero":
+            trend_low = trend_med
+    trend_raw = liminf_test(pos, gmin, floor_g, opts, quadrature=True, what="min ‖∇f‖ per window",
+                            recent=float(g_recent.min()) if g_recent.size >= 8 else None, end_above_floor=above,
+                            end=float(g_end.min()) if g_end.size else None)
+    # a level of ‖∇f‖ belongs to a limit set only when the iterates settle (radii vanish or level off)
+    # or cycle; while the Cauchy radius per window keeps changing the run is in transit
+    settled = conv.cycle or conv.evidence["cauchy_radius_test"]["status"] in ("zero", "positive") \
+        or conv.status == "converges" or motion.get("L") is None   # (plain arrays: no method, no transit rule)
+    # iterates that provably settle at one point (Cauchy) make a level of ‖∇f‖ the gradient at that point,
+    # however little the method moved
+    motion = dict(motion, enough=(motion["enough"] and settled) or conv.status == "converges",
+                  note=motion["note"] if not motion["enough"] else
+                  "the iterates have not settled (the Cauchy radius per window neither vanishes nor levels off): "
+                  "a level of ‖∇f‖ during a transit is not a limit; a longer run would decide")
+    trend_max, trend_raw, trend_low = (_needs_motion(t, motion, bounded, run) for t in (trend_max, trend_raw, trend_low))
+    if trend_low.status == "zero" or trend_raw.status == "positive":
+        trend_min = trend_low if trend_low.status == "zero" else trend_raw
+    elif trend_low.status == "unknown":
+        trend_min = trend_low
+    else:   # the two statistics disagree (a few small values below a level): neither decides
+        trend_min = LimitTest("unknown", f"{trend_low.note}, but {trend_raw.note}; " + _longer(k_last), last=trend_raw.last, floor=floor_g)
     is_bounded = bounded["status"] == "bounded" or conv.status == "converges" or conv.cycle
     grad_rate = fit_rate(kf, g, floor_g)
 
@@ -101,6 +169,11 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     # ------------------------------------------------ P2
     stationary = (cand_g + change <= cand_floor)
     nonstationary = (cand_g - change > opts["significance"] * cand_floor)
+    if kind == "limit" and trend_raw.status != "positive":
+        # x^k → x̄ with ∇f(x̄) ≠ 0 means ‖∇f(x^k)‖ levels off at ‖∇f(x̄)‖ > 0: without that level in the
+        # run's own gradient sequence (a positive floor accepted over all windows), the candidate's
+        # gradient is a stage of the approach, not the limit's
+        nonstationary = np.zeros_like(nonstationary)
     p2_ev = {"candidates": candidates, "bounded": bounded["status"], "gradient_trend": trend_max.to_dict()}
     if kind == "none" and (trend_max.status == "zero" or run["status"] == "diverged" or bounded.get("steady")):
         p2 = Verdict("holds", "no accumulation point: " + bounded["note"] + "; so P2 holds vacuously "
@@ -135,13 +208,22 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
 
     # ------------------------------------------------ P4
     fosc, fpos = window_stat(kf, f, windows, np.ptp)
-    f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window")
+    f_recent = f[quarter & np.isfinite(f)]
+    f_end = f[(kf > 0.875 * k_last) & np.isfinite(f)]
+    f_test = limit_test(fpos, fosc, floor_f, opts, summable=True, what="the oscillation of f per window",
+                        recent=float(np.ptp(f_recent)) if f_recent.size >= 8 else None,
+                        end=float(np.ptp(f_end)) if f_end.size else None)
+    f_test = _needs_motion(f_test, motion, bounded, run)
     f_limit = float(f[np.isfinite(f)][-1]) if np.isfinite(f).any() else float("nan")
     p4_ev = {"f_test": f_test.to_dict(), "f_limit_estimate": f_limit, "candidates_kind": kind}
-    has_stationary = p2.status == "holds" and kind != "none" or bool(np.any(stationary))
+    # compactness: on a bounded run with liminf ‖∇f‖ = 0, a subsequence with ∇f → 0 has a limit point,
+    # stationary by continuity of ∇f; so a stationary accumulation point exists
+    compact_stationary = is_bounded and verdicts["P1"].status == "holds"
+    has_stationary = p2.status == "holds" and kind != "none" or bool(np.any(stationary)) or compact_stationary
     if kind in ("limit", "cycle") and len(points):
         p4_ev["f_at_candidates"] = _host(problem.f(problem.xp.asarray(points))).tolist()
-    no_stationary = (kind in ("limit", "cycle") and bool(np.all(nonstationary)) and trend_max.status != "zero") \
+    no_stationary = (kind in ("limit", "cycle") and bool(np.all(nonstationary)) and trend_max.status != "zero"
+                     and verdicts["P1"].status != "holds" and trend_min.status != "zero") \
         or (verdicts["P1"].status == "fails" and is_bounded)
     if run["status"] == "diverged":
         p4 = Verdict("fails", f"the run diverged at k = {run['status_k']}: f(x^k) has no limit at an "
@@ -156,8 +238,10 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
                      f"({_kind_text(kind, len(points))}), so f(x^k) cannot tend to a stationary value", p4_ev)
     elif f_test.status == "zero" and has_stationary:
         rate = fit_rate(kf, np.abs(f - f_limit), floor_f, k_max=k_last / 8)
-        p4 = Verdict("holds", f"f(x^k) converges ({f_test.note}) to {f_limit:.6g}, the value at a stationary "
-                     "accumulation point", p4_ev, rate=rate)
+        why = ("the value at a stationary accumulation point" if not compact_stationary or np.any(stationary)
+               or p2.status == "holds" else "the value at every accumulation point, one of which is stationary "
+               "(the run is bounded and liminf ‖∇f‖ = 0)")
+        p4 = Verdict("holds", f"f(x^k) converges ({f_test.note}) to {f_limit:.6g}, {why}", p4_ev, rate=rate)
     else:
         p4 = Verdict("inconclusive", f"undecided whether f(x^k) tends to a stationary value ({f_test.note}; "
                      f"P2 {p2.status})", p4_ev)
@@ -208,6 +292,66 @@ def _trend_rate(test, of: str):
     return {"model": "power", "exponent": float(-test.exponent), "r2": float(test.r2), "of": of}
 
 
+def _motion(run, problem, it, windows, floor_x, opts) -> dict:
+    """How far the method could have moved ‖∇f‖ over the deciding windows: L·Σ t_k (t_k the recorded
+    step sizes, L the stated Lipschitz constant of ∇f or, without one, the largest ‖Δ∇f‖/‖Δx‖ between
+    consecutive tail iterates). A level of ‖∇f‖ read off a run with L·Σ t_k small is the slowness of
+    the method, not a property of the sequence. Plain arrays carry no t_k: nothing is required of them."""
+    t = run.get("t")
+    if t is None or not np.isfinite(t).any():
+        return {"enough": True, "note": "no step sizes recorded"}
+    lo = windows[max(len(windows) - int(opts["tail_windows"]), 0)][0]
+    sel = (run["k"] > lo) & np.isfinite(t)
+    total = float(np.sum(np.abs(t[sel]))) * run["record_every"]
+    L, how = _stated_L(problem), "stated"
+    if L is None:
+        tail = it.tail[-257:] if it.consecutive else it.tail[:0]
+        L, how = 0.0, "estimated on the tail"
+        if len(tail) >= 2:
+            dx = np.linalg.norm(np.diff(tail, axis=0), axis=-1)
+            dg = np.linalg.norm(np.diff(_grad(problem, tail), axis=0), axis=-1)
+            ok = dx > 10 * floor_x
+            L = float(np.max(dg[ok] / dx[ok])) if ok.any() else 0.0
+    budget = L * total
+    enough = bool(budget >= opts["motion_min"]) if L > 0 else True
+    note = (f"L·Σt_k = {budget:.3g} over the deciding windows (L = {L:.3g}, {how}) is below {opts['motion_min']:g}: "
+            "the method moved too little to tell a level of ‖∇f‖ from a slow approach; a longer run would decide")
+    return {"enough": enough, "L": L, "L_from": how, "sum_t": total, "budget": budget, "note": note}
+
+
+def _needs_motion(test, motion, bounded, run):
+    """A level ("levelled off") needs enough motion, and a growth of ‖∇f‖ or of f's oscillation is a
+    transit unless the iterates themselves escape or the run diverged."""
+    if test.status != "positive":
+        return test
+    escaping = bounded["status"] in ("escaping", "unbounded") or run["status"] == "diverged"
+    if "levelled off" in test.note and not motion["enough"]:
+        reason = motion["note"]
+    elif " grows" in test.note and not escaping:
+        reason = ("it grows on a run whose iterates are not seen to escape: a transit between regions, not a "
+                  "limit; " + _longer(float(np.max(run["k"]))))
+    else:
+        return test
+    out = copy.copy(test)
+    out.status, out.note = "unknown", f"{test.note}; but {reason}"
+    return out
+
+
+def _ordinal(n: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
+
+
+def _stated_L(problem):
+    """The problem's stated Lipschitz constant of ∇f (``meta.L``), or None."""
+    meta = getattr(problem, "meta", None)
+    L = getattr(meta, "L", None)
+    try:
+        L = float(L)
+    except (TypeError, ValueError):
+        return None
+    return L if np.isfinite(L) and L > 0 else None
+
+
 def _times(value: float, floor: float) -> str:
     """"N×" for value/floor, or "above" where the floor is exactly 0 (an exactly flat gradient)."""
     return f"{value / floor:.3g}×" if floor > 0 else "above"
@@ -248,8 +392,33 @@ def _too_short(k_last, evidence, opts) -> Certificate:
 
 
 def _finish(verdicts, evidence, opts, bounded) -> Certificate:
-    consistency = enforce_implications(verdicts, bounded)
+    """Propagate the implications; a contradiction (A holds, B fails, A ⇒ B) downgrades both direct
+    verdicts to inconclusive with the reason, and is counted in ``consistency["downgraded"]``."""
+    direct = {key: copy.deepcopy(v) for key, v in verdicts.items()}
+    return finish(direct, evidence, opts, bounded)
+
+
+def finish(direct: dict, evidence, opts, bounded, downgraded=None) -> Certificate:
+    """The certificate from the direct verdicts (see :func:`_finish`); ``direct`` is kept unchanged."""
+    downgraded = list(downgraded or [])
+    current = {key: copy.deepcopy(v) for key, v in direct.items()}
+    while True:
+        verdicts = {key: copy.deepcopy(v) for key, v in current.items()}
+        consistency = enforce_implications(verdicts, bounded)
+        if consistency["ok"] or opts["on_inconsistency"] != "downgrade":
+            break
+        for violation in consistency["violations"]:
+            a, b = violation.split(" holds but ")[0], violation.split(" fails")[0].split()[-1]
+            for key in (a, b):
+                if current[key].status != "inconclusive":
+                    current[key] = Verdict("inconclusive", f"contradictory evidence ({violation}; the direct "
+                                           f"check said: {current[key].reason}); "
+                                           + _longer(evidence.get("run", {}).get("k_last", 1)), current[key].evidence)
+            downgraded.append(violation)
     if not consistency["ok"] and opts["on_inconsistency"] == "raise":
         raise InconsistentVerdicts("certificate violates " + "; ".join(consistency["violations"])
-                                   + " (a bug in convcheck.properties; pass on_inconsistency='record' to inspect)")
-    return Certificate(verdicts, evidence, consistency, dict(opts))
+                                   + " (a bug in convcheck.properties)")
+    consistency["downgraded"] = downgraded
+    cert = Certificate(verdicts, evidence, consistency, dict(opts))
+    cert.direct, cert.bounded = direct, bounded
+    return cert

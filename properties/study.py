@@ -22,12 +22,17 @@ Configurations (``CASES``; problems from the catalogue, x¹ as named in ``start`
   logsum_under (affine minimizers) and quadratic, "random" error on the logsum instances;
   t_k = c/k^0.55, ε_k = C/k^0.7 (exponents summing to ≥ 1.25 make the path length decidably
   summable); on the quadratic t_k = 1.5/k, so that condition (9) holds and P5 is predicted.
-- Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM): the same problems and schedules.
+- Corollary 3.5 (SAM, RSAM, VaSSO, F-SAM): the same problems and schedules. At the --quick length the
+  certificate's floor-model comparison does not reject a level of half the newest window maximum of
+  ‖∇f‖ on the log-sum rows (oscillation ∝ ρ_k), nor of the minima with random directions: those rows
+  declare P2, P3 (and P1, P4, with random directions; all five for RSAM on the quadratic) ``undecidable``.
 - Appendix E (the paper's own nonconvex experiment): the log-sum with square A (rank A = m = n, so its
   stationary set is the minimizer set {x^∞} and q = ½ there), n = 2, started at Appendix E's
   x¹ = x^∞ + (0.1/n²)·1. Corollary 3.5(iii) (SAM, VaSSO, RSAM, F-SAM) and Theorem 3.3(iii) (IGD) with
   t_k = 1/k and ρ_k = 0.1/k (the paper's p = 1; its t_k = (0.1/n)/k makes the decay k^{−0.05λ}, too
-  slow to certify in any affordable run, so the step constant is 1): P1–P5 predicted. (With the paper's
+  slow to certify in any affordable run, so the step constant is 1): P1–P5 predicted; 2·10⁴ steps, 8·10⁴
+  for F-SAM, whose gradient average bends ‖∇f‖ so that at 2·10⁴ steps a floor of 14% of the newest
+  window maximum fits better than a decay to zero. (With the paper's
   p = 0.1 or 0.001 the path length Σ t_kρ_k converges too slowly for P5 to be decided, so those rows
   would only be inconclusive; the remarks' rows cover those radii.) Theorem 4.1(v) / 4.2(v) with
   constant steps: linear rates of ‖x^k − x̄‖, ‖∇f(x^k)‖ and f(x^k) − f(x̄) predicted and compared.
@@ -101,15 +106,27 @@ def _cases() -> tuple:
             ("logsum:n=5,m=10", "power:c=0.04,p=0.55", "power:c=0.02,p=0.7"),
             ("logsum_under:n=4,m=2", "power:c=0.25,p=0.55", "power:c=0.1,p=0.7"),
             ("quadratic:n=10,cond=4", "power:c=1.5,p=1", "power:c=0.1,p=0.7"))
+    # At the --quick length the window maxima of ‖∇f‖ of these oscillating runs (∝ ρ_k plus the
+    # oscillation) do not let the certificate's floor-model comparison reject a level of half the newest
+    # value; with random directions the window minima do not either. Those properties are documented as
+    # undecided there (a "fails" would still be a contradiction).
+    def open_keys(prob, method):
+        noisy = "random" in method or method.startswith("rsam")
+        if prob.startswith("quadratic"):
+            return ("P1", "P2", "P3", "P4", "P5") if noisy else ()
+        return ("P1", "P2", "P3", "P4") if noisy else ("P2", "P3")
     for prob, step, rho in grid:
         for method in ("igd",) + (("igd:error=random",) if "logsum" in prob else ()):
-            c.append(Case("theorem-3.3", prob, method, step, rho, 40000, 20000))
+            c.append(Case("theorem-3.3", prob, method, step, rho, 40000, 20000, undecidable=open_keys(prob, method)))
         for method in ("sam", "rsam:sigma=0.01", "vasso:theta=0.5", "fsam:sigma=0.5,lam=0.9"):
-            c.append(Case("corollary-3.5", prob, method, step, rho, 40000, 20000))
+            c.append(Case("corollary-3.5", prob, method, step, rho, 40000, 20000, undecidable=open_keys(prob, method)))
     # Appendix E: the paper's log-sum (square A) from the paper's x¹, under Theorem 3.3(iii) / Corollary 3.5(iii)
+    # F-SAM's gradient average bends ‖∇f‖ at 2·10⁴ steps so that a floor of 14% of the newest window
+    # maximum fits better than a decay (P2, P3, P5 inconclusive there); from 8·10⁴ steps it is decided
     for method in ("igd", "sam", "vasso:theta=0.5", "rsam:sigma=0.01", "fsam:sigma=0.5,lam=0.9"):
         result = "theorem-3.3" if method == "igd" else "corollary-3.5"
-        c.append(Case(result, "logsum:n=2,seed=1", method, "power:c=1,p=1", "power:c=0.1,p=1", 20000, 20000,
+        length = 80000 if method.startswith("fsam") else 20000
+        c.append(Case(result, "logsum:n=2,seed=1", method, "power:c=1,p=1", "power:c=0.1,p=1", length, length,
                       "appendixE"))
     for method, step, rho in (("gd", "constant:0.2", None), ("usam", "constant:0.2", "constant:0.05"),
                               ("extragradient", "constant:0.2", "constant:0.05")):

@@ -201,3 +201,9 @@ def cases() -> list[Case]:
 
 def scaled_cases(factor: float) -> list[Case]:
     return [Case(f"{c.name} [f×{factor:g}]", scaled(c.problem, factor), c.iterates, c.truth) for c in cases()]
+
+
+def all_cases() -> list[Case]:
+    """:func:`cases` plus the externally written sequences of ``labelled_external.py``."""
+    from labelled_external import external_cases
+    return cases() + external_cases()

@@ -15,15 +15,19 @@ from convcheck.properties import Certificate, certify
 from convcheck.properties.verdict import Verdict, enforce_implications
 from convcheck.trace import Trace
 
-from labelled_sequences import cases, moved, quadratic, scaled, scaled_cases
+from labelled_sequences import Case, all_cases, moved, quadratic, scaled
 
 KEYS = ("P1", "P2", "P3", "P4", "P5")
-BASE = cases()
+BASE = all_cases()
 
 
 def test_labelled_set_is_large_and_distinct():
     names = [c.name for c in BASE]
-    assert len(set(names)) == len(names) >= 30
+    assert len(set(names)) == len(names) >= 120
+    assert sum(name.startswith("scipy ") for name in names) >= 20
+    assert {m for m in ("BFGS", "CG", "L-BFGS-B", "Nelder-Mead") if any(f"scipy {m} " in n for n in names)} == \
+        {"BFGS", "CG", "L-BFGS-B", "Nelder-Mead"}
+    assert any("heavy ball" in n for n in names) and any("Nesterov" in n for n in names)
     for c in BASE:
         assert set(c.truth) == set(KEYS)
         assert np.all(np.isfinite(c.iterates)), c.name
@@ -31,12 +35,18 @@ def test_labelled_set_is_large_and_distinct():
 
 @pytest.mark.parametrize("factor", [1.0, 1e-12, 1e12])
 def test_labelled_set_zero_decisive_errors(factor):
-    """Zero decisive errors, at most 10% inconclusive, every inconclusive reason says what would decide."""
-    data = BASE if factor == 1.0 else scaled_cases(factor)
-    errors, inconclusive, total = [], 0, 0
+    """Zero decisive errors, no contradiction downgraded, every inconclusive reason says what would decide.
+
+    The inconclusive share is printed (before the rules of issue 12: 4.3% of 37 sequences; the grown set
+    holds short scipy trajectories and slow momentum runs that a careful reading leaves open); it is
+    bounded at 30% so that the rules cannot drift to "inconclusive everywhere"."""
+    data = BASE if factor == 1.0 else [Case(f"{c.name} [f×{factor:g}]", scaled(c.problem, factor), c.iterates, c.truth)
+                                       for c in BASE]
+    errors, inconclusive, total, downgraded = [], 0, 0, 0
     for case in data:
         cert = certify(case.iterates, case.problem)
         assert cert.consistency["ok"], (case.name, cert.consistency)
+        downgraded += len(cert.consistency["downgraded"])
         for key in KEYS:
             verdict = cert[key]
             total += 1
@@ -45,8 +55,10 @@ def test_labelled_set_zero_decisive_errors(factor):
                 assert "longer run" in verdict.reason, (case.name, key, verdict.reason)
             elif (verdict.status == "holds") != case.truth[key]:
                 errors.append(f"{case.name} {key}: {verdict.status} ({verdict.reason})")
+    print(f"f×{factor:g}: {len(data)} sequences, inconclusive {inconclusive}/{total} = {inconclusive / total:.1%}")
     assert errors == []
-    assert inconclusive <= 0.10 * total
+    assert downgraded == 0
+    assert inconclusive <= 0.30 * total
 
 
 @pytest.mark.parametrize("name", ["sublinear 1/k, shifted minimizer", "2-cycle ±0.5 on x^2",
@@ -95,7 +107,10 @@ def test_trace_and_array_give_the_same_verdicts(name):
     trace = _trace_from(case.iterates, case.problem, checkpoints, tail=min(K, 1000))
     from_trace = certify(trace, case.problem)
     from_array = certify(case.iterates, case.problem)
-    assert from_trace.summary == from_array.summary
+    # never opposite verdicts; on a noisy sequence the sparser layout (60 checkpoints) may leave one open
+    assert not any({from_trace[key].status, from_array[key].status} == {"holds", "fails"} for key in KEYS)
+    if "noisy" not in name:
+        assert from_trace.summary == from_array.summary
     assert from_trace.evidence["run"]["source"] == "trace"
 
 

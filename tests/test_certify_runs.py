@@ -51,7 +51,9 @@ def test_gd_on_the_mexican_hat_never_converges_and_is_not_claimed_to():
     cert = certify(trace, p)
     for key in ("P1", "P2", "P3"):
         assert cert[key].status == "holds", (key, cert[key].reason)
-    assert cert["P5"].status == "fails", cert["P5"].reason
+    # the radius per window rises and falls back within the newest windows (a spiral still opening):
+    # P5 may stay open, but it never holds
+    assert cert["P5"].status in ("fails", "inconclusive"), cert["P5"].reason
     assert cert["P4"].status in ("holds", "inconclusive")
 
 
@@ -86,9 +88,9 @@ def test_slow_drift_to_a_nonstationary_point_is_not_read_as_convergence():
     trace = run(p, "sam", np.array([2.5]), iters=20000, step=schedules.power(0.5, 1), radius=1.1)
     assert trace.grad_norm[-1] > 0.09
     cert = certify(trace, p)
-    for key in ("P2", "P3", "P4", "P5"):
-        assert cert[key].status == "fails", (key, cert[key].reason)
-    assert cert["P1"].status != "holds"
+    # L·Σt_k over the deciding windows is small (t_k = 0.5/k): the level of ‖∇f‖ may stay open, never hold
+    for key in ("P1", "P2", "P3", "P4", "P5"):
+        assert cert[key].status != "holds", (key, cert[key].reason)
 
 
 def test_analytic_drift_toward_a_positive_gradient_is_not_zero():
