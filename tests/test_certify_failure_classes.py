@@ -211,7 +211,29 @@ def more_variants():
         add(2, f"0.01 + k^-1/2 K={K}", half(), 0.01 + k ** -0.5, NONE, 1e12)
     k = _k(200_000)
     add(2, "1e-4 + 1/k K=2e5", half(), 1e-4 + 1 / k, NONE, 1e12)
+    # a constant component in quadrature: ‖(1/k, c/K)‖ approaches c/K quadratically
+    for K in (2000, 200_000):
+        k = _k(K)
+        add(2, f"(1/k, 0.5/K) K={K}", half(2), np.hstack([1.0 / k, np.full_like(k, 0.5 / K)]), NONE)
+        add(2, f"(1/k, 1/K, -1/K) K={K}", half(3), np.hstack([1.0 / k, np.full_like(k, 1 / K), np.full_like(k, -1 / K)]),
+            NONE, 1e-12)
+    add(2, "1e-4 + 1/k K=2000", half(), 1e-4 + 1 / _k(2000), NONE)
     return out
+
+
+@pytest.mark.parametrize("K", [2000, 20_000])
+@pytest.mark.parametrize("tail", ["nan", "inf"])
+def test_a_run_that_converges_then_diverges_has_no_limit(K, tail):
+    """x_k = 1/k on ½x² until the last 10 iterates, which are non-finite: the run diverged, so it has
+    no limit behaviour; what the finite part shows (‖∇f‖ → 0) is not certified as P1–P3 holding."""
+    X = 1.0 / _k(K)
+    X[-10:] = np.nan if tail == "nan" else np.inf
+    cert = certify(X, half())
+    assert cert.evidence["run"]["status"] == "diverged"
+    assert cert["P4"].status == "fails" and cert["P5"].status == "fails"
+    for key in ("P1", "P2", "P3"):
+        assert cert[key].status != "holds", (key, cert[key].reason)
+    assert "diverged" in cert["P3"].reason
 
 
 @pytest.mark.parametrize("cls,p,X,truth", more_variants())

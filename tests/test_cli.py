@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from convcheck.cli import main
 from convcheck.trace import Trace

@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from convcheck import run, sweep
+from convcheck import sweep
 from convcheck.cli import main
 from convcheck.trace import Trace
 
