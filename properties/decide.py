@@ -114,6 +114,7 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     # ------------------------------------------------ gradient trends
     quarter = kf > 0.75 * k_last
     g_recent = g[quarter & np.isfinite(g)]
+    spread = float(g_recent.max() / g_recent.min()) if g_recent.size >= 8 and g_recent.min() > 0 else None
     g_end = g[(kf > 0.875 * k_last) & np.isfinite(g)]
     gmax, pos = window_stat(kf, g, windows, np.max)
     gmin, _ = window_stat(kf, g, windows, np.min)
@@ -121,24 +122,24 @@ def decide(run: dict, problem, opts: dict) -> Certificate:
     glow, _ = window_stat(kf, g, windows, lambda v: np.partition(v, order - 1)[order - 1] if v.size >= 2 * order
                           else np.nan)
     above = bool(probe_gnorm[-1] > opts["significance"] * probe_floor[-1])
-    trend_max = limit_test(pos, gmax, floor_g, opts, quadrature=True, what="max ‖∇f‖ per window",
+    trend_max = limit_test(pos, gmax, floor_g, opts, quadrature=True, quarter_spread=spread, what="max ‖∇f‖ per window",
                            recent=float(g_recent.max()) if g_recent.size >= 8 else None, end_above_floor=above,
                            end=float(g_end.max()) if g_end.size else None, late=trailing_max(kf, g, k_last))
     # "holds" is read from the order-th smallest value per window (one or two small values decide
     # nothing), "fails" from the plain minimum (a level the minimum keeps is a level of every point)
     low_recent = float(np.partition(g_recent, order - 1)[order - 1]) if g_recent.size >= max(8, 2 * order) else None
-    trend_low = liminf_test(pos, glow, floor_g, opts, quadrature=True, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
+    trend_low = liminf_test(pos, glow, floor_g, opts, quadrature=True, quarter_spread=spread, what=f"the {_ordinal(order)}-smallest ‖∇f‖ per window",
                             end_above_floor=above, recent=low_recent)
     if trend_low.status != "zero":
         # the window median tends to zero ⇒ so does the lower envelope (half the points lie below it);
         # the median is the smooth statistic where single values are noisy (random directions)
         gmed, _ = window_stat(kf, g, windows, np.median)
         med_recent = float(np.median(g_recent)) if g_recent.size >= 8 else None
-        trend_med = liminf_test(pos, gmed, floor_g, opts, quadrature=True, what="the median ‖∇f‖ per window",
+        trend_med = liminf_test(pos, gmed, floor_g, opts, quadrature=True, quarter_spread=spread, what="the median ‖∇f‖ per window",
                                 end_above_floor=above, recent=med_recent)
         if trend_med.status == "zero":
             trend_low = trend_med
-    trend_raw = liminf_test(pos, gmin, floor_g, opts, quadrature=True, what="min ‖∇f‖ per window",
+    trend_raw = liminf_test(pos, gmin, floor_g, opts, quadrature=True, quarter_spread=spread, what="min ‖∇f‖ per window",
                             recent=float(g_recent.min()) if g_recent.size >= 8 else None, end_above_floor=above,
                             end=float(g_end.min()) if g_end.size else None)
     # a level of ‖∇f‖ belongs to a limit set only when the iterates settle (radii vanish or level off)
