@@ -68,9 +68,10 @@ def mixed_configs():
 
 def test_equal_to_the_in_process_sweep(client):
     from convcheck.backend import get_backend
-    from convcheck.runner import prepare, shard_plan
+    from convcheck.engine_plan import make_plan
+    from convcheck.run_config import prepare
     configs = mixed_configs()
-    assert len(shard_plan(prepare(configs[:210]), get_backend("numpy"))[0]) >= 2  # the group is split into tasks
+    assert len(make_plan(prepare(configs[:210]), get_backend("numpy")).shards) >= 2  # the group is split into tasks
     reference = sweep(configs)
     got = sweep(configs, scheduler=client)
     assert [t.status for t in got] == [t.status for t in reference]
