@@ -11,7 +11,6 @@ transfer, checked for stops, thinned and stored. No host synchronisation happens
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np

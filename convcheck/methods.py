@@ -1,7 +1,7 @@
 """The methods of the paper by name: the registry, spec strings (``"vasso:theta=0.9"``) and factories.
 
 The update rules themselves, each with its compiled direction rule beside its NumPy formula, are in
-:mod:`convcheck.method_family` (re-exported here: ``methods.SAM``, ``methods.Method``, ...).
+:mod:`convcheck.method_family` and :mod:`convcheck.method_inexact` (re-exported here: ``methods.SAM``, ``methods.Method``, ...).
 """
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import SpecError, unknown_name
-from .method_family import (ALGORITHM_NUMBERS, FSAM, GD, IGD, IGDR, RSAM, SAM, USAM, Extragradient,  # noqa: F401
-                            Method, VaSSO, perturbed_gradient, row_norms)
+from .method_family import (ALGORITHM_NUMBERS, FSAM, GD, RSAM, SAM, USAM, Extragradient, Method,  # noqa: F401
+                            VaSSO, perturbed_gradient, row_norms)
+from .method_inexact import IGD, IGDR  # noqa: F401 - re-exported
 from .specs import BARE_KEY, parse_spec
 from .user_code import build
 
