@@ -13,6 +13,9 @@ Usage::
     python benchmarks/bench_sweep.py                  # K = 2000 and 20 000 (about 15 minutes on 2 cores)
     python benchmarks/bench_sweep.py --iters 2000     # K = 2000 only
     python benchmarks/bench_sweep.py --repeats 3      # the K = 2000 cells repeated: the noise
+
+Run with ``PYTHONPATH=<an older checkout>`` from that checkout's root to measure an older engine with the
+same workloads (the "before" figures in benchmarks/README.md).
 """
 from __future__ import annotations
 
@@ -24,9 +27,11 @@ import time
 
 import numpy as np
 
+import convcheck
 from convcheck import sweep
-from convcheck.jit import ENV_SWITCH
 from convcheck.problems import get as get_problem
+
+ENV_SWITCH = "CONVCHECK_COMPILED"  # read by convcheck.jit.available (and by older checkouts' engines)
 
 WORKLOADS = [  # (label, problem spec, method, B)
     ("logsum n=m=100 SAM", "logsum:n=100,m=100,seed=0", "sam", 256),
@@ -48,7 +53,7 @@ def configs_for(problem, method, batch, iters, record=True):
         centre = problem.meta.minimizer.points[0] if problem.meta.minimizer.points is not None else np.zeros(problem.dim)
     x0s = centre + 0.2 + 0.05 * rng.standard_normal((batch, problem.dim))
     scales = np.linspace(0.3, 0.5, batch) / problem.meta.L
-    return [dict(problem=problem, method=method, x0=x0s[b], iters=iters, step=f"power:c={scales[b]!r},p=0.1",
+    return [dict(problem=problem, method=method, x0=x0s[b], iters=iters, step=f"power:c={float(scales[b])!r},p=0.1",
                  radius="power:c=0.05,p=0.1", seed=b, record=record) for b in range(batch)]
 
 
@@ -96,7 +101,8 @@ def main(argv=None):
     parser.add_argument("--only", default="", help="run only workloads whose label contains this text")
     args = parser.parse_args(argv)
     print(f"machine: {platform.machine()} cores={os.cpu_count()} affinity={len(os.sched_getaffinity(0))} "
-          f"python={platform.python_version()} numpy={np.__version__} load={os.getloadavg()[0]:.1f}")
+          f"python={platform.python_version()} numpy={np.__version__} load={os.getloadavg()[0]:.1f} "
+          f"convcheck={os.path.dirname(convcheck.__file__)}")
     flops = dgemm_flops()
     print(f"dgemm (1024², float64, all cores): {flops / 1e9:.1f} GFLOP/s; "
           f"JAX: {'importable' if jax_available() else 'not installed (no JAX column)'}")

@@ -389,7 +389,7 @@ def _descent_only_value_and_grad(X, data, dims, F, G, with_value):
           "2^n minimizers", (Param("n", 2, "int", low=1, high=10), Param("lam", 1.0, low=0.0, low_open=True),
                              Param("w", 1.0, low=0.0, low_open=True)))
 def descent_only(n: int, lam: float, w: float) -> DescentOnlyProblem:
-    """Spec §1's construction f = ½⟨Ax, x⟩ + ⟨b, x⟩ + c − h(x) with A = λI, b = 0, c = 0 and
+    """The paper's Section 2 construction f = ½⟨Ax, x⟩ + ⟨b, x⟩ + c − h(x) with A = λI, b = 0, c = 0 and
     h(x) = wΣ|x_i|^{3/2}, convex and C¹ with a gradient that is only ½-Hölder at x_i = 0 (so ∇f is not
     Lipschitz: |∂_i f(ε) − ∂_i f(0)|/ε ~ 1.5w ε^{-1/2}). Since −h is concave, (4) holds with L = λ, the
     smallest such constant. Chosen so that f stays bounded below (h grows slower than the quadratic):
