@@ -5,9 +5,8 @@ Minimization" (NeurIPS 2024): the test problems (``convcheck.problems``), the me
 the batched runner, the five-property certificates and theorem registry (``convcheck.properties``)
 and the reports and figures (``convcheck.reports``).
 """
-__version__ = "0.1.0"
-
 from ._source_layout import install_if_source_checkout as _install_if_source_checkout
+from .versions import VERSION as __version__
 
 _install_if_source_checkout(__path__[0])
 

@@ -5,7 +5,7 @@
 
 - Tasks. Configurations are grouped as :func:`convcheck.runner.execute` groups them (same problem
   instance, method, length and options), and each group is split into the shards
-  :func:`convcheck.runner.shard_plan` gives: one shard, one task, each run as one (B, n) program.
+  the group's :class:`~convcheck.engine_plan.Plan` gives (made once, on the client): one shard, one task, each run as one (B, n) program.
   The split is the in-process one because it changes the numbers (BLAS sums a (B, n) product
   differently for other B; on logsum a run's iterates then drift apart by O(1) after a few hundred
   steps), so results are bitwise those of the in-process sweep on the same BLAS build. ``batch``
@@ -38,7 +38,10 @@ from typing import Callable, Optional
 
 from .backend import get_backend
 from .errors import ConvcheckError, InputError
-from .runner import RunConfig, _progress_bar, failed_trace, prepare, run_shard, shard_plan
+from .engine_plan import make_plan
+from .engine_shards import run_shard
+from .progress import progress_bar
+from .run_config import RunConfig, failed_trace, prepare
 
 INSTALL_HINT = "pip install 'convcheck[dist]'"
 DEFAULT_RETRIES = 2
@@ -114,13 +117,13 @@ def _portable(exc: Exception) -> Exception:
     return exc if isinstance(exc, ConvcheckError) else TaskError(f"{type(exc).__name__}: {exc}")
 
 
-def _run_task(problem, configs: list, group_size: int, threads: int, backend_name: str, alone: bool):
+def _run_task(problem, configs: list, plan, backend_name: str, alone: bool):
     """On a worker: one shard (``alone``: one configuration, its error recorded in a failed Trace).
     Returns ("ok", traces) or ("error", the exception the shard raised)."""
     backend = get_backend(backend_name)
     configs = [dataclasses.replace(c, problem=problem) for c in configs]
     try:
-        return "ok", run_shard(configs, group_size, threads, backend)
+        return "ok", run_shard(configs, plan, backend)
     except Exception as exc:  # noqa: BLE001 - user code may raise anything; recorded, never lost
         if alone:
             return "ok", [failed_trace(configs[0], _portable(exc))]
@@ -184,22 +187,21 @@ class _Run:
             futures = self.client.scatter(list(distinct.values()), broadcast=True, hash=False)
             self.problems = dict(zip(distinct, futures))
 
-    def _submit(self, gid, indices, group_size, threads, alone):
+    def _submit(self, gid, indices, plan, alone):
         configs = [self.prepared[i] for i in indices]
         stripped = [dataclasses.replace(c, problem=None) for c in configs]
         # the group's first problem object: objects with one key are one instance (the key names it)
         problem = self.problems[id(self.prepared[self.groups[gid]["indices"][0]].problem)]
-        future = self.client.submit(_run_task, problem, stripped, group_size, threads,
-                                    self.backend_name, alone, retries=self.retries, pure=False,
-                                    key=f"convcheck-shard-{uuid.uuid4().hex}")
+        future = self.client.submit(_run_task, problem, stripped, plan, self.backend_name, alone,
+                                    retries=self.retries, pure=False, key=f"convcheck-shard-{uuid.uuid4().hex}")
         self.tasks[future.key] = (gid, indices)
         return future
 
     def _submit_group(self, gid, indices):
         batch = [self.prepared[i] for i in indices]
-        bounds, threads = shard_plan(batch, get_backend(self.backend_name))
-        self.groups[gid] = {"indices": indices, "pending": len(bounds), "traces": {}, "failed": None}
-        return [self._submit(gid, indices[a:b], len(batch), threads, False) for a, b in bounds]
+        plan = make_plan(batch, get_backend(self.backend_name))
+        self.groups[gid] = {"indices": indices, "pending": len(plan.shards), "traces": {}, "failed": None}
+        return [self._submit(gid, indices[a:b], plan, False) for a, b in plan.shards]
 
     def _collect(self, future, result) -> list:
         """Record a finished task; returns the tasks it calls for (a failed group's configurations alone)."""
@@ -226,7 +228,8 @@ class _Run:
         if group["failed"] is not None and len(group["indices"]) > 1:
             # as execute does: the group's configurations one by one, each failure recorded alone
             group.update(pending=len(group["indices"]), traces={}, failed=None)
-            return [self._submit(gid, [i], 1, 1, True) for i in group["indices"]]
+            backend = get_backend(self.backend_name)
+            return [self._submit(gid, [i], make_plan([self.prepared[i]], backend), True) for i in group["indices"]]
         if group["failed"] is not None:
             config = self.prepared[group["indices"][0]]
             group["traces"] = {group["indices"][0]: failed_trace(config, group["failed"])}
@@ -242,7 +245,7 @@ class _Run:
 
 
 def _bar(total: int, progress):
-    return _progress_bar(total, progress, unit="task", desc="convcheck (dask)")
+    return progress_bar(total, progress, unit="task", desc="convcheck (dask)")
 
 
 __all__ = ["sweep", "connect", "check", "INSTALL_HINT"]

@@ -65,11 +65,19 @@ class Schedule:
     name : registry name, e.g. ``"power"``.
     params : the parameters, in canonical order, as given.
     formula : a readable formula, e.g. ``"t_k = c / k^p"``.
-    sympy_expr : the exact per-iteration SymPy form in ``k = Symbol('k', positive=True, integer=True)``.
+    sympy_expr : the exact per-iteration SymPy form in ``k = Symbol('k', positive=True, integer=True)``
+        (may be given as a function that builds it: built at first use, since a sweep validates one
+        schedule per run and SymPy arithmetic costs about 0.2 ms, more than a run's validation).
     """
 
-    def __init__(self, name: str, params: dict, formula: str, sympy_expr: sp.Expr):
-        self.name, self.params, self.formula, self.sympy_expr = name, dict(params), formula, sympy_expr
+    def __init__(self, name: str, params: dict, formula: str, sympy_expr: "sp.Expr | Callable[[], sp.Expr]"):
+        self.name, self.params, self.formula, self._sympy_expr = name, dict(params), formula, sympy_expr
+
+    @property
+    def sympy_expr(self) -> sp.Expr:
+        if not isinstance(self._sympy_expr, sp.Basic):  # built once: the value it stands for never changes
+            self.__dict__["_sympy_expr"] = self._sympy_expr()
+        return self._sympy_expr
 
     # ----- values
     def values(self, k) -> np.ndarray:

@@ -101,7 +101,7 @@ def _power_family(name: str, coef_key: str, c, p) -> Schedule:
 
     asymptotic = Asymptotic(c, exponent) if c else ZERO
     return FamilySchedule(name, {coef_key: c, "p": p}, f"t_k = {c:g} / k^{p:g}",
-                          sp.Float(c) * K ** (-sp.Rational(exponent)), evaluate, asymptotic,
+                          lambda: sp.Float(c) * K ** (-sp.Rational(exponent)), evaluate, asymptotic,
                           nonincreasing=p >= 0 or c == 0)
 
 

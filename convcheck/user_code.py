@@ -92,13 +92,3 @@ def call_factory(factory, params: dict, spec: str, expected: type, what: str):
     if not isinstance(made, expected):
         raise InputError(f"{spec!r}: {name}(...) returned {type(made).__name__}, not a convcheck {what}")
     return made
-
-
-def method_from_python(spec: str):
-    """A :class:`~convcheck.methods.Method` from ``py:package.module:Name`` (a Method instance, a Method
-    subclass or a factory), remembered as loaded from ``spec``."""
-    from .methods import Method
-
-    method = build(spec, Method, "method")
-    object.__setattr__(method, "py_source", spec)
-    return method

@@ -4,6 +4,8 @@ from __future__ import annotations
 import platform
 from functools import lru_cache
 
+VERSION = "0.1.0"  # convcheck's own (setup.cfg states it too)
+
 
 @lru_cache(maxsize=None)
 def library_versions() -> dict:
@@ -11,9 +13,7 @@ def library_versions() -> dict:
     import scipy
     import sympy
 
-    from . import __version__
-
-    versions = {"convcheck": __version__, "python": platform.python_version(), "numpy": numpy.__version__,
+    versions = {"convcheck": VERSION, "python": platform.python_version(), "numpy": numpy.__version__,
                 "scipy": scipy.__version__, "sympy": sympy.__version__}
     try:
         import cupy  # noqa: PLC0415 - optional

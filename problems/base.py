@@ -20,6 +20,7 @@ import numpy as np
 
 from convcheck.backend import Backend, get_backend
 from convcheck.errors import InputError
+from convcheck.jit import CompiledProblem
 
 PROVENANCES = ("exact", "bound", "estimate")
 MINIMIZER_KINDS = ("point", "finite", "affine", "sphere", "ball", "exterior", "none", "unknown")
@@ -225,6 +226,13 @@ class Problem:
                 setattr(clone, name, backend.asarray(self.backend.to_host(value)))
         return clone
 
+    def compiled_form(self) -> Optional[CompiledProblem]:
+        """This instance's compilable value-and-gradient (:class:`convcheck.jit.CompiledProblem`: a
+        function in Numba's nopython subset that transcribes :meth:`_value_and_grad`, and the instance's
+        data), or None: the generic engine runs it. A subclass that overrides the formula must define
+        its own (the engine checks that the class defining the formula also defines this)."""
+        return None
+
     def hessian(self, x) -> np.ndarray:
         """∇²f at one point x of shape (n,), as a host (n, n) NumPy array.
 
@@ -277,6 +285,12 @@ class FunctionProblem(Problem):
         self._f_user = f
         self._grad_user = grad
         self._vg_user = value_and_grad
+
+    @property
+    def group_identity(self) -> int:
+        """Runs are batched by problem identity: the key of a problem built from callables does not
+        name its code, so each such object is its own group."""
+        return id(self)
 
     def on(self, backend):
         if get_backend(backend).name != "numpy":

@@ -7,7 +7,11 @@
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from convcheck.jit import CompiledProblem, jit
 
 from .base import Meta, MinimizerSet, Problem
 from .catalogue_quadratic import SEED
@@ -43,6 +47,25 @@ class FlatBallProblem(Problem):
         u = x / norm
         radial = np.outer(u, u)
         return 2.0 * (1.0 - self.radius / norm) * (np.eye(self.dim) - radial) + 2.0 * radial
+
+    def compiled_form(self):
+        return CompiledProblem.of("flat_ball", _flat_ball_value_and_grad, ([self.radius],))
+
+
+def _flat_ball_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`FlatBallProblem._value_and_grad`: e = max(‖x‖ − r, 0), f = e², ∇f = (2e/max(‖x‖, r))x."""
+    radius = data[0]
+    for i in range(X.shape[0]):
+        squares = 0.0
+        for l in range(X.shape[1]):
+            squares += X[i, l] * X[i, l]
+        norm = math.sqrt(squares)
+        excess = max(norm - radius, 0.0)
+        scale = 2.0 * excess / max(norm, radius)
+        if with_value:
+            F[i] = excess * excess
+        for l in range(X.shape[1]):
+            G[i, l] = scale * X[i, l]
 
 
 @register("flat_ball", "max(‖x‖ − r, 0)²: convex, C^{1,1} (L = 2), minimizers = the ball of radius r",
@@ -81,6 +104,37 @@ class LogisticProblem(Problem):
         s = np.exp(-np.logaddexp(0.0, z))
         return s * (1.0 - s) * np.outer(a, a)
 
+    def compiled_form(self):
+        return CompiledProblem.of("logistic", _logistic_value_and_grad, (self.backend.to_host(self.a),))
+
+
+@jit
+def _logaddexp(x, y):
+    """log(eˣ + eʸ) as NumPy's ``logaddexp`` computes it (no overflow)."""
+    if x == y:
+        return x + math.log(2.0)
+    difference = x - y
+    if difference > 0:
+        return x + math.log1p(math.exp(-difference))
+    if difference <= 0:
+        return y + math.log1p(math.exp(difference))
+    return difference  # NaN
+
+
+def _logistic_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`LogisticProblem._value_and_grad`: z = aᵀx, f = logaddexp(0, −z),
+    ∇f = −σ(−z)a with σ(−z) = exp(−logaddexp(0, z))."""
+    a = data
+    for i in range(X.shape[0]):
+        z = 0.0
+        for l in range(X.shape[1]):
+            z += X[i, l] * a[l]
+        if with_value:
+            F[i] = _logaddexp(0.0, -z)
+        weight = math.exp(-_logaddexp(0.0, z))
+        for l in range(X.shape[1]):
+            G[i, l] = -weight * a[l]
+
 
 @register("logistic", "log(1 + exp(−aᵀx)), a = scale·(seeded unit vector): convex, L = scale²/4, inf f = 0 "
           "not attained (no minimizer)", (DIM, Param("scale", 2.0, low=0.0, low_open=True), SEED))
@@ -109,6 +163,22 @@ class QuarticProblem(Problem):
 
     def hessian(self, x) -> np.ndarray:
         return np.diag(12.0 * np.asarray(x, dtype=float) ** 2)
+
+    def compiled_form(self):
+        return CompiledProblem.of("quartic", _quartic_value_and_grad)
+
+
+def _quartic_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`QuarticProblem._value_and_grad`: f = Σ x⁴ = Σ (x²)², ∇f = 4x²·x."""
+    for i in range(X.shape[0]):
+        value = 0.0
+        for l in range(X.shape[1]):
+            x = X[i, l]
+            square = x * x
+            value += square * square
+            G[i, l] = 4.0 * square * x
+        if with_value:
+            F[i] = value
 
 
 @register("quartic", "Σ x_i⁴: convex, KL exponent 3/4, L = 12R² only on the ball of radius R", (DIM, RADIUS))
@@ -147,6 +217,24 @@ class PowerProblem(Problem):
         u = x / norm
         return self.p * norm ** (self.p - 2) * (np.eye(self.dim) + (self.p - 2) * np.outer(u, u))
 
+    def compiled_form(self):
+        return CompiledProblem.of("power", _power_value_and_grad, ([self.p],))
+
+
+def _power_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`PowerProblem._value_and_grad`: s = ‖x‖², c = s^{p/2 − 1} (1 when p = 2),
+    f = c·s, ∇f = (p·c)x."""
+    p = data[0]
+    for i in range(X.shape[0]):
+        squares = 0.0
+        for l in range(X.shape[1]):
+            squares += X[i, l] * X[i, l]
+        scale = squares ** (0.5 * p - 1.0) if p != 2.0 else 1.0
+        if with_value:
+            F[i] = scale * squares
+        for l in range(X.shape[1]):
+            G[i, l] = (p * scale) * X[i, l]
+
 
 @register("power", "‖x‖^p (p >= 2): convex, KL exponent 1 − 1/p, L = p(p−1)R^{p−2} on the ball of radius R",
           (DIM, Param("p", 3.0, low=2.0, high=16.0), RADIUS))
@@ -176,6 +264,22 @@ class SoftQuarticProblem(Problem):
     def hessian(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         return np.diag((6.0 * x ** 2 + 2.0 * x ** 6) / (1.0 + x ** 4) ** 1.5)
+
+    def compiled_form(self):
+        return CompiledProblem.of("soft_quartic", _soft_quartic_value_and_grad)
+
+
+def _soft_quartic_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`SoftQuarticProblem._value_and_grad`: w = √(1 + x⁴), f = Σ (w − 1), ∇f = 2x³/w."""
+    for i in range(X.shape[0]):
+        value = 0.0
+        for l in range(X.shape[1]):
+            x = X[i, l]
+            root = math.sqrt(1.0 + x ** 4.0)
+            value += root - 1.0
+            G[i, l] = 2.0 * x ** 3.0 / root
+        if with_value:
+            F[i] = value
 
 
 @register("soft_quartic", "Σ (√(1 + x_i⁴) − 1): convex, global L = 2√2, KL exponent 3/4 at the minimizer 0",

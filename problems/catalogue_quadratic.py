@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from convcheck.errors import SpecError
+from convcheck.jit import CompiledProblem
 
 from .base import Meta, MinimizerSet, Problem
 from .registry import Param, register
@@ -42,6 +43,24 @@ class QuadraticProblem(Problem):
 
     def hessian(self, x) -> np.ndarray:
         return self.backend.to_host(self.A).copy()
+
+    def compiled_form(self):
+        return CompiledProblem.of("quadratic", _quadratic_value_and_grad, (self.A, self.b), (self.dim,))
+
+
+def _quadratic_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`QuadraticProblem._value_and_grad`: G = XA − b (A symmetric), f = ½Σ_l x_l(G_l − b_l)."""
+    n = dims[0]
+    A = data[:n * n].reshape((n, n))
+    b = data[n * n:]
+    np.dot(X, A, G)
+    for i in range(X.shape[0]):
+        value = 0.0
+        for l in range(n):
+            G[i, l] -= b[l]
+            value += X[i, l] * (G[i, l] - b[l])
+        if with_value:
+            F[i] = 0.5 * value
 
 
 def quadratic_meta(A: np.ndarray, b: np.ndarray, params: dict, reference: str, notes: str = "") -> Meta:

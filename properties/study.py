@@ -63,7 +63,7 @@ from typing import Optional
 import numpy as np
 
 from convcheck import problems as problems_module
-from convcheck import sweep
+from convcheck.runner import sweep
 
 from .certify import certify
 from .counterexamples import check_dai_bound

@@ -1,35 +1,50 @@
-"""The compiled chunk kernels (convcheck.compiled) against the generic NumPy engine and exact formulas."""
+"""The compiled chunk kernel (convcheck.engine_kernels) against the generic NumPy engine and the formulas.
+
+Every comparison is on a non-chaotic configuration: a short prefix (25 steps) at a step t = 0.1/L and
+a small radius, where the maps contract or expand by at most a few percent per step, so the engines'
+different summation orders (a few ulp) stay far below the tolerance on any CPU; a wrong formula
+differs at the first step by many orders of magnitude more.
+"""
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from convcheck import compiled, sweep
-from convcheck.problems import get
+from convcheck import engine_copies, jit, methods, sweep
+from convcheck.engine_kernels import choose_kernel
+from convcheck.backend import get_backend
+from convcheck.jit import CompiledRule
+from convcheck.problems import catalogue, from_functions, get
 
-pytestmark = pytest.mark.skipif(not compiled.available(), reason="Numba is not installed (or switched off)")
+pytestmark = pytest.mark.skipif(not jit.available(), reason="Numba is not installed (or switched off)")
 
-METHODS = ["gd", "sam", "usam", "extragradient", "sam:eps_guard=0.01"]
+METHODS = ["gd", "sam", "sam:eps_guard=0.01", "usam", "extragradient", "rsam:sigma=0.05", "vasso", "vasso:theta=0.3",
+           "fsam", "fsam:order=paper,sigma=0.5", "igd", "igd:error=random", "igd:error=example34", "igdr",
+           "igdr:error=random"]
+NUMPY = get_backend("numpy")
 
 
-def _configs(problem, method, runs=5, iters=600, step=None, radius=0.05):
+def _step_for(problem):
+    L = problem.meta.L or problem.meta.descent_L or 1.0
+    return 0.1 / L
+
+
+def _configs(problem, method, runs=3, iters=25, radius=0.01, step=None):
     rng = np.random.default_rng(3)
-    step = step if step is not None else 0.5 / problem.meta.L
-    return [dict(problem=problem, method=method, x0=problem.x_star + 0.3 * rng.standard_normal(problem.dim),
-                 iters=iters, step=step, radius=radius if method != "gd" else None, seed=i) for i in range(runs)]
+    x0s = rng.uniform(0.5, 1.5, (runs, problem.dim)) * np.sign(rng.standard_normal((runs, problem.dim)))
+    return [dict(problem=problem, method=method, x0=x0, iters=iters, step=step or _step_for(problem),
+                 radius=radius if methods.get(method).uses_radius else None, seed=i) for i, x0 in enumerate(x0s)]
 
 
 def _both_engines(configs, monkeypatch):
     fast = sweep(configs, on_error="raise")
     with monkeypatch.context() as patch:
-        patch.setenv(compiled.ENV_SWITCH, "0")
+        patch.setenv(jit.ENV_SWITCH, "0")
         slow = sweep(configs, on_error="raise")
     return fast, slow
 
 
-def _assert_same_runs(fast, slow, rtol=1e-8):
-    """Same runs up to round-off: the engines sum ‖∇f‖² and f in different orders, and the dynamics
-    amplify those ulps at sensitive steps (seen: up to 1.1e-9 relative on SAM with eps_guard, where
-    the iterates oscillate). A wrong formula differs by many orders of magnitude more."""
+def _assert_same_runs(fast, slow, rtol=1e-9):
+    """Same runs up to round-off (see the module doc)."""
     for a, b in zip(fast, slow):
         assert a.metadata["engine"].startswith("compiled:") and b.metadata["engine"] == "numpy"
         assert (a.status, a.status_k) == (b.status, b.status_k)
@@ -37,31 +52,37 @@ def _assert_same_runs(fast, slow, rtol=1e-8):
         np.testing.assert_array_equal(a.x_k, b.x_k)
         assert a.tail_start == b.tail_start
         for name in ("f", "grad_norm", "step_norm", "step_size", "radius"):
-            assert_allclose(getattr(a, name), getattr(b, name), rtol=rtol, atol=1e-300, err_msg=name)
-        assert_allclose(a.x, b.x, rtol=rtol, atol=1e-12 * max(1.0, float(np.abs(b.x).max())))
+            values = getattr(b, name)
+            scale = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 1.0
+            assert_allclose(getattr(a, name), values, rtol=rtol, atol=1e-13 * scale, err_msg=name)
+        assert_allclose(a.x, b.x, rtol=rtol, atol=1e-13 * max(1.0, float(np.abs(b.x).max())))
 
 
-@pytest.mark.parametrize("method", METHODS)
-@pytest.mark.parametrize("entry", ["logsum:n=6", "logsum_under:n=6,m=3"])
-def test_compiled_kernel_matches_the_generic_engine(entry, method, monkeypatch):
-    """Full runs for the smooth maps (GD, USAM, extragradient contract here); a 30-step prefix for
-    normalized SAM. With a constant radius SAM ends oscillating at amplitude about tρL around the
-    minimizer, where the map's derivative tρL²/‖∇f‖ is about 1: the two engines' different summation
-    orders (one ulp) are then amplified at a rate that depends on the CPU's rounding (seen: 2.9e-8 at
-    k = 45 on one AMD EPYC, under 1e-9 on another CPU). Over 30 steps even a growth of 1.8x per step keeps
-    ulps below the tolerance; a wrong formula differs at the first step."""
+COMPILED_PROBLEMS = [name for name in catalogue() if get(name).compiled_form() is not None]
+
+
+def test_every_catalogue_problem_but_the_mexican_hat_has_a_compiled_form():
+    assert set(catalogue()) - set(COMPILED_PROBLEMS) == {"mexican_hat"}
+
+
+@pytest.mark.parametrize("entry", COMPILED_PROBLEMS)
+def test_every_pair_runs_compiled_and_agrees_with_the_generic_engine(entry, monkeypatch):
+    """All (catalogue problem, method) pairs with compiled forms: same trajectories, records and stops."""
     problem = get(entry)
-    iters = 30 if method.startswith("sam") else 600
-    fast, slow = _both_engines(_configs(problem, method, iters=iters), monkeypatch)
-    _assert_same_runs(fast, slow)
+    for method in METHODS:
+        assert choose_kernel(problem, methods.get(method), NUMPY) is not None, method
+        fast, slow = _both_engines(_configs(problem, method), monkeypatch)
+        _assert_same_runs(fast, slow)
 
 
 def test_schedules_thinning_and_a_divergence_match_the_generic_engine(monkeypatch):
-    """Diminishing step and radius, thinned records (max_records), and one run sent past ``bound``."""
+    """Per-run diminishing steps and radii, thinned records (max_records), and one run sent past ``bound``;
+    the step is small (t ≤ 0.05/L), so the iterates contract and the comparison holds over 700 steps."""
     problem = get("logsum:n=4,m=4,seed=2")
-    base = dict(problem=problem, method="sam", iters=700, step="expr:0.5/(k+10)", radius="power:c=0.1,p=0.6", max_records=50)
+    base = dict(problem=problem, method="sam", iters=700, radius="power:c=0.01,p=0.6", max_records=50)
     x0 = problem.x_star + 0.2
-    configs = [dict(base, x0=x0, seed=0), dict(base, x0=-x0, seed=1), dict(base, x0=x0, step=1e60, seed=2)]
+    configs = [dict(base, x0=x0, step=f"power:c={0.05 * c / problem.meta.L},p=0.5", seed=i) for i, c in enumerate((1, 0.5))]
+    configs += [dict(base, x0=x0, step=1e60, seed=2)]
     fast, slow = _both_engines(configs, monkeypatch)
     assert fast[2].status == "diverged" and fast[0].status == "completed"
     assert fast[0].record_every > 1
@@ -69,8 +90,6 @@ def test_schedules_thinning_and_a_divergence_match_the_generic_engine(monkeypatc
 
 
 def test_no_recording_matches_the_generic_engine(monkeypatch):
-    """SAM at a constant radius ends oscillating where round-off is amplified at a CPU-dependent rate
-    (see above): compare a 30-step prefix (2 log-spaced checkpoints and the ring), as for recorded runs."""
     problem = get("logsum:n=5")
     configs = [dict(c, record=False) for c in _configs(problem, "sam", runs=3, iters=30)]
     fast, slow = _both_engines(configs, monkeypatch)
@@ -78,53 +97,90 @@ def test_no_recording_matches_the_generic_engine(monkeypatch):
 
 
 def test_grouped_log_sum_is_accurate_across_magnitudes():
-    """f = Σ log1p(r²) by grouped products, against NumPy's per-term log1p (module doc: ≈ 1e-14 relative),
-    for residuals from 1e-12 to 1e12 (a group with a term above U_SPLIT is summed term by term), a row
-    of terms just below U_SPLIT, and a NaN residual."""
+    """f = Σ log1p(r²) by grouped products against NumPy's per-term log1p (≈ 1e-14 relative), for residuals
+    from 1e-12 to 1e12 (a group with a term above U_SPLIT is summed term by term), terms just below U_SPLIT
+    (e near 1e286, no overflow) and a NaN."""
+    from convcheck.problems.catalogue_nonconvex import _grouped_log_sum
+
     rng = np.random.default_rng(0)
-    m = n = 40  # A = I, b = 0: the residuals are exactly X (one group of 32 terms and 8 more per row)
-    A, b = np.eye(n), np.zeros(n)
-    exponents = rng.uniform(-12, 12, size=(6, m))
-    X = np.sign(rng.standard_normal((6, m))) * 10.0 ** exponents
-    X[1] = 1e-9 * rng.standard_normal(m)  # f ≈ Σ r², far below 1: no cancellation allowed
-    X[3] = 2.9e4 * np.sign(rng.standard_normal(m))  # u just below U_SPLIT: e near 1e286, no overflow
-    X[4, :32] = np.linspace(0.5, 3.0, 32)  # the first group's terms all below U_SPLIT, the rest mixed
-    expected = np.log1p(X * X).sum(axis=1)
-    ring = np.empty((4, 6, n))
-    rec = [np.empty((1, 6)) for _ in range(3)]
-    compiled.logsum_chunk(X.copy(), A, np.ascontiguousarray(A.T), b, np.zeros((1, 6)), np.zeros((1, 6)), 0, 0.0, ring,
-                          0, True, *rec)
-    assert_allclose(rec[0][0], expected, rtol=1e-13)
-    X[2, 0] = np.nan
-    compiled.logsum_chunk(X.copy(), A, np.ascontiguousarray(A.T), b, np.zeros((1, 6)), np.zeros((1, 6)), 0, 0.0, ring,
-                          0, True, *rec)
-    assert np.isnan(rec[0][0, 2]) and np.isfinite(rec[0][0, [0, 1, 3, 4, 5]]).all()
+    rows = np.sign(rng.standard_normal((6, 40))) * 10.0 ** rng.uniform(-12, 12, size=(6, 40))
+    rows[1] = 1e-9 * rng.standard_normal(40)
+    rows[3] = 2.9e4 * np.sign(rng.standard_normal(40))
+    rows[4, :32] = np.linspace(0.5, 3.0, 32)
+    for r in rows:
+        assert_allclose(_grouped_log_sum(r * r), np.log1p(r * r).sum(), rtol=1e-13)
+    rows[2, 0] = np.nan
+    assert np.isnan(_grouped_log_sum(rows[2] * rows[2]))
 
 
 def test_one_step_of_sam_is_the_formula():
-    """x⁺ = x − t∇f(x + ρ∇f(x)/‖∇f(x)‖) with ∇f = Aᵀ[2r/(1 + r²)], written out for two points."""
+    """x² = x¹ − t∇f(x¹ + ρ∇f(x¹)/‖∇f(x¹)‖) with ∇f = Aᵀ[2r/(1 + r²)], written out for two points."""
     problem = get("logsum:n=3,m=4,seed=1")
     A, b = problem.A, problem.b
-    X = np.array([[0.3, -1.0, 2.0], [1.5, 0.2, -0.7]])
 
     def grad(x):
         r = A @ x - b
         return A.T @ (2 * r / (1 + r * r))
 
-    t, rho = np.array([[0.01, 0.02]]), np.array([[0.1, 0.05]])
-    expected = [x - t[0, i] * grad(x + rho[0, i] * grad(x) / np.linalg.norm(grad(x))) for i, x in enumerate(X)]
-    ring, rec = np.empty((4, 2, 3)), [np.empty((1, 2)) for _ in range(3)]
-    Y = X.copy()
-    compiled.logsum_chunk(Y, A, np.ascontiguousarray(A.T), b, t, rho, compiled.METHOD_CODES["sam"], 0.0, ring, 0,
-                          True, *rec)
-    assert_allclose(Y, expected, rtol=1e-14)
-    assert_allclose(ring[0], X)
-    assert_allclose(rec[1][0], [np.linalg.norm(grad(x)) for x in X], rtol=1e-14)
+    X = np.array([[0.3, -1.0, 2.0], [1.5, 0.2, -0.7]])
+    traces = sweep([dict(problem=problem, method="sam", x0=x, iters=1, step=t, radius=rho)
+                    for x, t, rho in zip(X, (0.01, 0.02), (0.1, 0.05))])
+    for x, t, rho, trace in zip(X, (0.01, 0.02), (0.1, 0.05), traces):
+        assert trace.metadata["engine"] == "compiled:logsum/sam"
+        assert_allclose(trace.x[1], x - t * grad(x + rho * grad(x) / np.linalg.norm(grad(x))), rtol=1e-14)
+        assert_allclose(trace.grad_norm[0], np.linalg.norm(grad(x)), rtol=1e-14)
+
+
+def _toy_rule(stage, X, G, gnorm, Y, GY, D, t, rho, noise, state, params, k, local_k):
+    """Y = x − ρ∇f(x)/(‖∇f(x)‖ + 1), then D = ½(∇f(x) + ∇f(Y))."""
+    if stage == 0:
+        for i in range(X.shape[0]):
+            for l in range(X.shape[1]):
+                Y[i, l] = X[i, l] - rho[i] / (gnorm[i] + 1.0) * G[i, l]
+        return 1
+    for i in range(X.shape[0]):
+        for l in range(X.shape[1]):
+            D[i, l] = 0.5 * (G[i, l] + GY[i, l])
+    return 0
+
+
+class ToyMethod(methods.Method):
+    def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+        return 0.5 * (G + problem.grad(X - rho / (gnorm + 1.0) * G)), state
+
+    def compiled_rule(self):
+        return CompiledRule("toy", _toy_rule)
+
+
+def test_a_toy_method_defined_here_runs_compiled(monkeypatch):
+    toy = ToyMethod(name="toy", uses_radius=True)
+    fast, slow = _both_engines(_configs(get("quadratic:n=5"), toy, runs=2), monkeypatch)
+    assert fast[0].metadata["engine"] == "compiled:quadratic/toy"
+    _assert_same_runs(fast, slow)
+
+
+def test_what_has_no_compiled_form_runs_on_the_generic_engine(monkeypatch):
+    class ScaledGD(methods.GD):  # overrides the formula without a compiled rule: must not inherit GD's
+        def direction_step(self, problem, X, G, gnorm, t, rho, state, noise, k):
+            return 2.0 * G, state
+
+    quadratic = get("quadratic:n=3")
+    user = from_functions(lambda X: (X * X).sum(-1), lambda X: 2 * X, dim=3, name="mine", L=2.0)
+    hat = get("mexican_hat")
+    cases = [(quadratic, ScaledGD(name="gd")), (user, methods.sam()), (hat, methods.gd()),
+             (quadratic, methods.igd(error=lambda X, G, eps, k, noise: 0 * G))]
+    for problem, method in cases:
+        assert choose_kernel(problem, method, NUMPY) is None
+        trace = sweep([dict(problem=problem, method=method, x0=[0.5] * problem.dim, iters=5, step=0.01,
+                            radius=0.01 if method.uses_radius else None)], on_error="raise")[0]
+        assert trace.metadata["engine"] == "numpy"
+    monkeypatch.setenv(jit.ENV_SWITCH, "off")
+    assert not jit.available() and choose_kernel(quadratic, methods.sam(), NUMPY) is None
 
 
 def test_threaded_shards_are_deterministic_and_match_single_runs():
     problem = get("logsum:n=8")
-    configs = _configs(problem, "sam", runs=80, iters=200, step=0.1 / problem.meta.L)  # a contracting regime
+    configs = _configs(problem, "sam", runs=80, iters=200)  # a contracting regime
     first, second = sweep(configs), sweep(configs)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a.x, b.x)
@@ -138,28 +194,18 @@ def test_threaded_shards_are_deterministic_and_match_single_runs():
 def test_tiled_transposes_match_numpy():
     rng = np.random.default_rng(1)
     matrix = rng.standard_normal((130, 77))
-    np.testing.assert_array_equal(compiled.transposed(matrix), matrix.T)
+    np.testing.assert_array_equal(engine_copies.transposed(matrix), matrix.T)
     ring = rng.standard_normal((40, 70, 3))
     slots, cols = (np.arange(40) + 17) % 40, np.array([0, 5, 69, 3])
     out = np.full((4, 45, 3), np.nan)
-    compiled.gather_transposed(ring, slots, cols, out, 5)
+    engine_copies.gather_transposed(ring, slots, cols, out, 5)
     np.testing.assert_array_equal(out[:, 5:], ring[slots][:, cols].transpose(1, 0, 2))
     assert np.isnan(out[:, :5]).all()
 
 
-def test_switch_and_unsupported_pairs_use_the_generic_engine(monkeypatch):
-    problem = get("logsum:n=4")
-    assert sweep(_configs(problem, "vasso", runs=1, iters=5))[0].metadata["engine"] == "numpy"
-    quadratic = dict(problem="quadratic:n=3", method="sam", x0=[1.0, 2.0, 3.0], iters=5, step=0.1, radius=0.05)
-    assert sweep([quadratic])[0].metadata["engine"] == "numpy"
-    monkeypatch.setenv(compiled.ENV_SWITCH, "off")
-    assert not compiled.available()
-    assert sweep(_configs(problem, "sam", runs=1, iters=5))[0].metadata["engine"] == "numpy"
-
-
 def test_memory_budgets_are_per_group_not_per_shard():
     """A group split into shards keeps the group's ring length and record thinning (budgets per group)."""
-    from convcheck.runner import COMPILED_SHARD_FLOATS, tail_length
+    from convcheck.engine_plan import COMPILED_SHARD_FLOATS, tail_length
 
     problem = get("logsum:n=100")
     runs = 3 * COMPILED_SHARD_FLOATS // problem.dim  # several shards

@@ -25,7 +25,7 @@ FAMILY_SPECS = [
 
 # --------------------------------------------------------------------------- values
 def test_diminish_values_match_spec_table():
-    """Spec §6.1 table, eta1 = 0.1 and n = 1, 5, 10, 50, 100, 200, to the printed digits."""
+    """The diminishing-schedule table, eta1 = 0.1 and n = 1, 5, 10, 50, 100, 200, to the printed digits."""
     epochs = np.array([1, 5, 10, 50, 100, 200])
     table = {
         schedules.diminish1: ["0.1", "0.02", "0.01", "0.002", "0.001", "0.0005"],

@@ -1,36 +1,35 @@
-"""BatchEngine: the inner loop that advances B runs of one method on one problem as (B, n) arrays.
+"""BatchEngine: the loop that advances one shard of B runs of one method on one problem as (B, n) arrays.
 
-See :mod:`convcheck.runner` for what is recorded and when runs stop. Layout of the work per chunk of
+See :mod:`convcheck.runner` for what is recorded and when runs stop. Every decision (kernel, chunk
+length, ring, checkpoints, record thinning) comes in the :class:`~convcheck.engine_plan.Plan`; the
+engine only carries it out. A chunk is either the generic NumPy step, written once over the array
+namespace (NumPy or CuPy), C times, or one call of the plan's compiled chunk kernel
+(:mod:`convcheck.engine_kernels`). Layout of the work per chunk of
 C steps: schedule values for all C steps are computed on the host and moved once; the per-step
 scalars go into device buffers (C, B); at the end of the chunk they are copied to the host in one
 transfer, checked for stops, thinned and stored. No host synchronisation happens inside a chunk.
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 
-from . import compiled
+from .engine_copies import gather_transposed, transposed
 from .methods import row_norms
-from .runner import (CHUNK_STEPS, DEFAULT_BOUND, checkpoint_steps, tail_length)
+from .run_config import DEFAULT_BOUND
 from .trace import Trace
 from .versions import library_versions
 
-RECORD_BUDGET_BYTES = 64 * 2 ** 20   # per-step scalars kept per batch (5 float64 per run per record)
-NOISE_BUDGET_FLOATS = 2 ** 22
 UNDEFINED_STEP_REASON = ("the step from x^{k} is undefined (NaN) although f and its gradient are finite there: "
                          "for a normalized method the direction d^k vanished while the gradient did not "
                          "(Algorithm 1a needs d^k ≠ 0), or the gradient is undefined at the perturbed point")
 
 
 class BatchEngine:
-    """Run a list of RunConfigs that share problem, method, length and options."""
+    """Run a list of RunConfigs that share problem, method, length and options, by ``plan``."""
 
-    def __init__(self, configs, backend, progress_bar=None, group_size=None):
-        """``group_size``: the size of the whole group when ``configs`` is one shard of it; the memory
-        budgets (records, ring) are per group, so a run keeps the same records however it is sharded."""
+    def __init__(self, configs, plan, backend, progress_bar=None):
         first = configs[0]
         self.configs = configs
         self.backend = backend
@@ -40,19 +39,13 @@ class BatchEngine:
         self.iters = first.iters
         self.bar = progress_bar
         options = first.options
-        budget_runs, dim = group_size or len(configs), first.problem.dim
+        self.plan = plan
         self.record = options.get("record", True)
-        max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * budget_runs))
-        self.record_every = options.get("record_every") or max(1, math.ceil((self.iters + 1) / max_records))
-        self.tail = tail_length(budget_runs, dim, options.get("tail"), self.iters)
+        self.record_every, self.tail, self.chunk = plan.record_every, plan.tail, plan.chunk
+        self.checkpoints = plan.checkpoints
+        self.kernel = plan.kernel
         self.bound = options.get("bound", DEFAULT_BOUND)
         self.k_offset = int(options.get("k_offset") or 0)  # the method sees k + k_offset (resumed runs)
-        self.kernel = compiled.kernel_for(self.problem, self.method, backend)
-        chunk = min(compiled.CHUNK_STEPS if self.kernel else CHUNK_STEPS, max(1, self.tail // 4))
-        if self.method.noise_dim:
-            chunk = min(chunk, max(1, NOISE_BUDGET_FLOATS // (len(configs) * dim * self.method.noise_dim)))
-        self.chunk = chunk
-        self.checkpoints = set(checkpoint_steps(self.iters).tolist())
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
         self._schedule_groups: dict = {}
         self.assembly_seconds = 0.0  # time spent building Traces (part of the batch's time)
@@ -69,7 +62,8 @@ class BatchEngine:
         self.alive = np.arange(len(self.configs))
         # ring[(k − 1) % tail, i] = x^k of run i: each step writes one contiguous (B, n) block
         self.ring = xp.empty((self.tail, len(self.configs), X.shape[1]))
-        state = self.method.init_state(xp, None)
+        state = ({"rule_state": self.kernel.initial_state(len(self.configs), X.shape[1])} if self.kernel is not None
+                 else self.method.init_state(xp, None))
         k = 1
         with np.errstate(all="ignore"):
             while k <= self.iters and self.alive.size:
@@ -121,14 +115,17 @@ class BatchEngine:
         return self._end_chunk(X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2)
 
     def _compiled_chunk(self, X, state, ks):
-        """The chunk as one call of the compiled kernel (see :mod:`convcheck.compiled`)."""
+        """The chunk as one call of the plan's compiled kernel (see :mod:`convcheck.engine_kernels`)."""
         count, batch = len(ks), len(self.alive)
         steps = self._schedule_table(ks, "step")
         radii = self._schedule_table(ks, "radius") if self.method.uses_radius else None
+        noise = self._noise(count, X.shape[1])
+        if noise is not None:  # the generic engine's draws, (count, noise_dim, B, n) for the kernel
+            noise = np.ascontiguousarray(np.stack(noise, axis=1))
         rec_f = np.empty((count, batch)) if self.record else np.zeros((count, batch))
         rec_g, rec_d2 = np.empty((count, batch)), np.empty((count, batch))
-        self.kernel.run_chunk(X, steps, radii, self.ring, (int(ks[0]) - 1) % self.tail, self.record,
-                              rec_f, rec_g, rec_d2)
+        self.kernel.run_chunk(X, steps, radii, noise, state["rule_state"], self.ring, (int(ks[0]) - 1) % self.tail,
+                              self.record, rec_f, rec_g, rec_d2, int(ks[0]) + self.k_offset, int(ks[0]))
         for k in ks.tolist():  # x^k is in the ring: the chunk is shorter than the tail
             if k in self.checkpoints:
                 self.checkpoint_store.append((k, self.alive.copy(), self._host_copy(self.ring[(k - 1) % self.tail, :batch])))
@@ -284,7 +281,7 @@ class BatchEngine:
         records = self._gather_records(run_ids)
         iterates = self._gather_iterates(np.array([entry[1] for entry in finishing]), run_ids, ring_last_k)
         common = dict(backend=self.backend.name, versions=library_versions(), record_every=self.record_every,
-                      tail=self.tail, engine=f"compiled:{self.kernel.name}" if self.kernel else "numpy")
+                      tail=self.tail, engine=self.plan.engine_name)
         for j, (run_id, col, last_k, status, event_k, reason) in enumerate(finishing):
             arrays = self._records_of(records, j, run_id, last_k)
             x_k, x, tail_start = self._iterates_of(iterates, j, last_k)
@@ -307,7 +304,7 @@ class BatchEngine:
             for name, values in zip(("f", "g", "s", "t", "r"), (f, g, s, t, r)):
                 parts[name].append(values if whole else values[:, positions])
         ks_all = np.concatenate(ks_parts) if ks_parts else np.zeros(0, np.int64)
-        return ks_all, {name: (compiled.transposed(np.concatenate(v)) if v else np.zeros((len(run_ids), 0)))
+        return ks_all, {name: (transposed(np.concatenate(v)) if v else np.zeros((len(run_ids), 0)))
                         for name, v in parts.items()}
 
     def _records_of(self, records, j, run_id, last_k):
@@ -353,7 +350,7 @@ class BatchEngine:
             rows = self.ring[self._device_index(slots)][:, self._device_index(cols)]
             block[:, count:] = self.backend.to_host(self.xp.ascontiguousarray(rows.transpose(1, 0, 2)))
         else:
-            compiled.gather_transposed(self.ring, slots, np.asarray(cols, dtype=np.int64), block, count)
+            gather_transposed(self.ring, slots, np.asarray(cols, dtype=np.int64), block, count)
         ks = np.concatenate([np.array([k for k, _, _ in checkpoints], dtype=np.int64), tail_ks.astype(np.int64)])
         return ks, block, count
 
