@@ -30,7 +30,7 @@ Method (quoted in the README)
      when the free fit finds a floor of at least ``floor_seen`` (5%) of the newest value that fits
      the windows 25% better than every floorless decay (hypot(1/k, c) and 1/k + ε/√k look alike).
    - "levels off at c > 0" needs the floor **accepted**: fitted c ≥ half the newest value, the floor
-     model fits (rms ≤ 10·``floor_tol``) and the no-floor fit is 25% worse; on a trace with step sizes
+     model fits (rms ≤ 10·``floor_tol``) and the no-floor fit is 50% worse; on a trace with step sizes
      also L·Σ t_k ≥ ``motion_min`` over the deciding windows (L stated, or the largest ‖Δ∇f‖/‖Δx‖ on
      the tail): a method that moved too little cannot show a level of ‖∇f‖.
    - "grows" needs the growth to last to the end (the newest eighth of the run at least the previous
