@@ -194,8 +194,17 @@ class _Run:
         problem = self.problems[id(self.prepared[self.groups[gid]["indices"][0]].problem)]
         future = self.client.submit(_run_task, problem, stripped, plan, self.backend_name, alone,
                                     retries=self.retries, pure=False, key=f"convcheck-shard-{uuid.uuid4().hex}")
-        self.tasks[future.key] = (gid, indices)
+        self.tasks[future.key] = (gid, indices, plan, alone)
         return future
+
+    def _resubmit_lost(self, gid, indices, plan, alone):
+        """A task lost with its worker (a killed worker can take the only copy of a scattered problem
+        with it, when the broadcast met one live worker): scatter the group's problem again, to the
+        workers alive now, and submit the same shard once more."""
+        problem = self.prepared[self.groups[gid]["indices"][0]].problem
+        self.problems[id(problem)] = self.client.scatter([problem], broadcast=True, hash=False)[0]
+        self.groups[gid]["resubmitted"] = self.groups[gid].get("resubmitted", 0) + 1
+        return [self._submit(gid, indices, plan, alone)]
 
     def _submit_group(self, gid, indices):
         batch = [self.prepared[i] for i in indices]
@@ -205,9 +214,11 @@ class _Run:
 
     def _collect(self, future, result) -> list:
         """Record a finished task; returns the tasks it calls for (a failed group's configurations alone)."""
-        gid, indices = self.tasks.pop(future.key)
+        gid, indices, plan, alone = self.tasks.pop(future.key)
         group = self.groups[gid]
         future.release()
+        if isinstance(result, BaseException) and group.get("resubmitted", 0) < max(self.retries, 1):
+            return self._resubmit_lost(gid, indices, plan, alone)
         if isinstance(result, BaseException):  # a task lost or raising after its retries: recorded per config
             if self.on_error == "raise":
                 raise result
