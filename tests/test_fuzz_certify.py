@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from convcheck.problems.base import FunctionProblem, Meta
 from convcheck.properties import certify
 
-FUZZ = settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 def problem(kind: str, dim: int, scale: float = 1.0) -> FunctionProblem:
