@@ -180,6 +180,20 @@ def from_dict(data) -> Declaration:
         return UNDECLARED
 
 
+def _bound_at(declaration, problem, X, L: float, rho):
+    """∇f, ‖∇f‖ and the declared error bound at the iterates X, with the mask of non-stationary ones;
+    or a result dict (holds None) when no bound is declared or every iterate is stationary."""
+    G = np.asarray(problem.grad(X), dtype=float)
+    gnorm = np.linalg.norm(G, axis=1, keepdims=True)
+    bound = declaration.error_bound(L, rho, gnorm)
+    if bound is None:
+        return {"holds": None, "checked": 0, "note": f"{declaration.describe()}: no error bound declared"}
+    keep = gnorm[:, 0] > 0
+    if not keep.any():
+        return {"holds": None, "checked": 0, "note": "every checked iterate is stationary"}
+    return G, gnorm, np.broadcast_to(np.asarray(bound, dtype=float), gnorm.shape), keep
+
+
 def audit(method, problem, trace, L: float, slack: float = 1e-6, points: int = 64) -> dict:
     """Check the declared bound ‖D(x^k) − ∇f(x^k)‖ ≤ error_bound at up to ``points`` recorded iterates.
 
@@ -201,15 +215,11 @@ def audit(method, problem, trace, L: float, slack: float = 1e-6, points: int = 6
     t = np.asarray(trace.step_size, dtype=float)[position][:, None]
     rho = np.asarray(trace.radius, dtype=float)[position][:, None]
     rho = np.where(np.isfinite(rho), rho, 0.0)
-    G = problem.grad(X)
-    gnorm = np.linalg.norm(G, axis=1, keepdims=True)
-    bound = declaration.error_bound(L, rho, gnorm)
-    if bound is None:
-        return {"holds": None, "checked": 0, "note": f"{declaration.describe()}: no error bound declared"}
-    keep = gnorm[:, 0] > 0
-    if not keep.any():
-        return {"holds": None, "checked": 0, "note": "every checked iterate is stationary"}
-    X, G, gnorm, t, rho, bound = X[keep], G[keep], gnorm[keep], t[keep], rho[keep], np.asarray(bound)[keep]
+    found = _bound_at(declaration, problem, X, L, rho)
+    if isinstance(found, dict):
+        return found
+    G, gnorm, bound, keep = found
+    X, G, gnorm, t, rho, bound = X[keep], G[keep], gnorm[keep], t[keep], rho[keep], bound[keep]
     noise = [np.zeros_like(X)] * getattr(method, "noise_dim", 0)
     state = method.init_state(np, G)
     D, _ = method.direction_step(problem, X, G, gnorm, t, rho, state, noise, int(k_of[0]))
@@ -250,16 +260,11 @@ def audit_recorded(declaration, problem, trace, L: float, slack: float = 1e-6, p
     X, X_next = x_kept[pairs], x_kept[pairs + 1]
     ok = np.isfinite(t[:, 0]) & (t[:, 0] > 0) & np.all(np.isfinite(X_next), axis=1)
     X, X_next, t, rho = X[ok], X_next[ok], t[ok], rho[ok]
-    G = np.asarray(problem.grad(X), dtype=float)
-    gnorm = np.linalg.norm(G, axis=1, keepdims=True)
-    bound = declaration.error_bound(L, rho, gnorm)
-    if bound is None:
-        return {"holds": None, "checked": 0, "note": f"{declaration.describe()}: no error bound declared"}
-    keep = gnorm[:, 0] > 0
-    if not keep.any():
-        return {"holds": None, "checked": 0, "note": "every checked iterate is stationary"}
-    X, X_next, G, gnorm, t, rho = X[keep], X_next[keep], G[keep], gnorm[keep], t[keep], rho[keep]
-    bound = np.broadcast_to(np.asarray(bound, dtype=float), gnorm.shape)[keep]
+    found = _bound_at(declaration, problem, X, L, rho)
+    if isinstance(found, dict):
+        return found
+    G, gnorm, bound, keep = found
+    X, X_next, G, gnorm, t, rho, bound = X[keep], X_next[keep], G[keep], gnorm[keep], t[keep], rho[keep], bound[keep]
     D = (X - X_next) / t
     quotient = 8 * np.finfo(float).eps * (np.linalg.norm(X, axis=1) + np.linalg.norm(X_next, axis=1)) / t[:, 0]
     error = np.linalg.norm(D - G, axis=1)
