@@ -38,7 +38,7 @@ from typing import Optional
 
 import numpy as np
 
-from .jit import JIT_OPTIONS, CompiledProblem, CompiledRule, available, numba
+from .jit import JIT_OPTIONS, CompiledProblem, CompiledRule, available, numba, tolerate_cache_write_errors
 
 PROBLEM_FORMULAS = ("_value_and_grad", "_value", "_grad")
 METHOD_FORMULAS = ("direction_step",)
@@ -103,7 +103,10 @@ def _compiled(function, which: str):
     """``function`` compiled for its fixed signature (once per process; Numba caches it on disk)."""
     signature = {"value_and_grad": VALUE_AND_GRAD_SIGNATURE, "direction": DIRECTION_SIGNATURE,
                  "chunk": CHUNK_SIGNATURE}[which]
-    return numba.njit(signature, **JIT_OPTIONS)(function)
+    dispatcher = tolerate_cache_write_errors(numba.njit(**JIT_OPTIONS)(function))
+    dispatcher.compile(signature)  # as numba.njit(signature) does, once the cache tolerates failed writes
+    dispatcher.disable_compile()
+    return dispatcher
 
 
 def chunk_kernel():

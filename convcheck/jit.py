@@ -3,7 +3,10 @@ forms a problem and a method supply so that their steps run compiled.
 
 ``jit`` compiles a helper with ``numba.njit(nogil=True, error_model="numpy", cache=True)`` (floating
 point errors give inf/NaN as in NumPy, never an exception; the GIL is released, so shards run in
-threads; compiled code is cached on disk); without Numba it returns the function unchanged.
+threads; compiled code is cached on disk); without Numba it returns the function unchanged. The disk
+cache is an optimisation only: where it cannot be written (a full disk, a file-size limit, a read-only
+folder: Numba raises ``OSError`` from the compile) the compiled code is kept in memory and the run goes
+on (:func:`tolerate_cache_write_errors`); Numba removes its own half-written temporary file.
 ``available()`` says whether compiled kernels may run: Numba imports and the environment variable
 ``CONVCHECK_COMPILED`` is not 0/false/no/off (then the generic NumPy engine runs everything).
 
@@ -47,11 +50,34 @@ def available() -> bool:
     return numba is not None and switch not in ("0", "false", "no", "off")
 
 
+def tolerate_cache_write_errors(dispatcher):
+    """``dispatcher`` (a Numba dispatcher with ``cache=True``) with an on-disk cache whose failed writes
+    are skipped: Numba adds a compiled overload to the dispatcher before it saves it, so a save that
+    fails leaves the compile usable in this process, and the next process simply compiles again.
+
+    This wraps the dispatcher's cache object (``_cache.save_overload``, Numba's own attribute since
+    0.2x); where a Numba version lacks it the dispatcher is returned unchanged (writes then fail as
+    Numba makes them)."""
+    cache = getattr(dispatcher, "_cache", None)
+    save = getattr(cache, "save_overload", None)
+    if save is None:  # pragma: no cover - a Numba without the attribute
+        return dispatcher
+
+    def save_or_skip(signature, data):
+        try:
+            save(signature, data)
+        except OSError:
+            pass  # the disk cache is an optimisation; the overload is already in memory
+
+    cache.save_overload = save_or_skip
+    return dispatcher
+
+
 def jit(function):
     """``function`` compiled lazily at its first call (see the module doc)."""
     if numba is None:  # pragma: no cover
         return function
-    return numba.njit(**JIT_OPTIONS)(function)
+    return tolerate_cache_write_errors(numba.njit(**JIT_OPTIONS)(function))
 
 
 @dataclass(frozen=True)

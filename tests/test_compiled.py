@@ -213,3 +213,31 @@ def test_memory_budgets_are_per_group_not_per_shard():
     assert {t.metadata["tail"] for t in traces} == {tail_length(runs, problem.dim, None, 3000)}
     assert tail_length(runs, problem.dim, None, 3000) < tail_length(runs // 3, problem.dim, None, 3000)
     assert len({t.record_every for t in traces}) == 1
+
+
+@pytest.mark.skipif(jit.numba is None, reason="needs Numba")
+def test_a_disk_cache_that_cannot_be_written_leaves_the_compile_usable():
+    """A full disk, a file-size limit or a read-only folder makes Numba's cache save raise OSError; the
+    compiled function must still run (in memory), lazily compiled or compiled for a signature."""
+    import errno
+
+    import numba
+
+    def twice(x):
+        return 2.0 * x
+
+    def refuse(signature, data):
+        raise OSError(errno.EFBIG, "File too large")
+
+    lazy = numba.njit(**jit.JIT_OPTIONS)(twice)
+    lazy._cache.save_overload = refuse  # the write fails as on a full disk
+    jit.tolerate_cache_write_errors(lazy)
+    assert lazy(1.5) == 3.0 and lazy(2.5) == 5.0
+    eager = numba.njit(**jit.JIT_OPTIONS)(twice)
+    eager._cache.save_overload = refuse
+    jit.tolerate_cache_write_errors(eager).compile("float64(float64)")
+    assert eager(4.0) == 8.0
+    unguarded = numba.njit(**jit.JIT_OPTIONS)(twice)
+    unguarded._cache.save_overload = refuse
+    with pytest.raises(OSError):  # what the guard is for: Numba itself lets the error through
+        unguarded(1.0)

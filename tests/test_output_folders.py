@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from convcheck import outdir, store
+from convcheck import jit, outdir, store
 from convcheck.cli import main
 from convcheck.trace import Trace
 
@@ -166,9 +166,20 @@ def test_an_output_folder_that_cannot_be_created_fails_before_computing(tmp_path
     one_line(capsys, "cannot write")
 
 
+def _fresh_numba_cache(tmp_path):
+    """The environment with Numba's disk cache in an empty folder (as on a machine that never ran it)."""
+    folder = tmp_path / "numba-cache"
+    folder.mkdir()
+    return {**os.environ, "NUMBA_CACHE_DIR": str(folder)}
+
+
 def test_a_file_size_limit_mid_run_keeps_the_results_already_written(tmp_path):
     """RLIMIT_FSIZE (a stand-in for a full disk: writes fail with EFBIG) set so that the small trace fits
-    and the large one does not: one line, status 2, the small trace and its index entry kept."""
+    and the large one does not: one line, status 2, the small trace and its index entry kept.
+
+    Numba's disk cache is pointed at an empty folder, as on a fresh install: its writes (larger than
+    the limit) fail too, and the run must still go on compiled, in memory (this test once passed only
+    on machines whose cache was already written)."""
     out = tmp_path / "runs"
     script = (
         "import resource, sys\n"
@@ -177,12 +188,14 @@ def test_a_file_size_limit_mid_run_keeps_the_results_already_written(tmp_path):
         f"sys.exit(main(['run', '--problem', 'quadratic:n=2,seed=0', '--problem', 'quadratic:n=400,seed=0', "
         f"'--method', 'gd', '--step', 'constant:0.001', '--iters', '300', '--batch', '1', '--quiet', "
         f"'--out', {str(out)!r}]))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=_fresh_numba_cache(tmp_path))
     assert done.returncode == 2, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "File too large" in done.stderr, done.stderr
     kept = traces_in(out)
     assert len(kept) == 1 and index_files(out) == kept
-    Trace.load(out / kept.pop())
+    trace = Trace.load(out / kept.pop())
+    assert trace.metadata["engine"].startswith("compiled:") or not jit.available()
     assert not list(out.glob(".*.tmp"))
 
 
@@ -274,7 +287,8 @@ def test_a_file_size_limit_during_a_report_keeps_the_old_report(tmp_path):
         "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
         "from convcheck.cli import main\n"
         f"sys.exit(main(['report', {str(runs)!r}, '--out', {str(report)!r}, '--no-figures', '--quiet', '--force']))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env=_fresh_numba_cache(tmp_path))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "File too large" in done.stderr
     assert (report / "results.json").read_bytes() == old
