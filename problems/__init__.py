@@ -8,7 +8,8 @@ Public API (design.md)::
     describe_catalogue(), format_catalogue_table()   # for `convcheck list problems`
 """
 from .base import FunctionProblem, Meta, MinimizerSet, Problem
-from .rebuild import problem_factory, problem_from_trace
+from .python_factories import problem_factory
+from .rebuild import problem_from_trace
 from .registry import catalogue, get
 from .symbolic import symbolic
 from .table import describe_catalogue, format_catalogue_table

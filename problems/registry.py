@@ -16,6 +16,9 @@ from convcheck.errors import SpecError, unknown_name
 from convcheck.limits import MAX_INTEGER_PARAMETER, MAX_PARAMETER_MAGNITUDE
 from convcheck.specs import BARE_KEY, parse_spec
 
+from .python_factories import python_problem
+from .symbolic import symbolic
+
 _CATALOGUE_MODULES = ("catalogue_quadratic", "catalogue_convex", "catalogue_nonconvex", "mexican_hat")
 
 
@@ -150,11 +153,9 @@ def get(name_or_spec: str, **params) -> Any:
     SpecError : malformed spec, unknown parameter or value out of range (lists accepted parameters).
     """
     if isinstance(name_or_spec, str) and name_or_spec.startswith("py:"):  # the user's own code, named explicitly
-        from .rebuild import python_problem  # noqa: PLC0415
         return python_problem(name_or_spec, **params)
     name, spec_params = parse_spec(name_or_spec, kind="problem")
     if name == "symbolic":
-        from .symbolic import symbolic  # noqa: PLC0415
         if BARE_KEY not in spec_params:
             raise SpecError("problem spec 'symbolic' needs an expression: symbolic:EXPR, e.g. symbolic:x**2+y**2")
         return symbolic(spec_params[BARE_KEY], **params)
