@@ -6,38 +6,22 @@ starts any thread, else ``spawn``; the Agg backend). The paper's figures are sub
 so they are computed and drawn while the study runs; each run plot's data is computed in the main
 process (it needs the problem, which may not pickle) and only the drawing is sent to a worker.
 
-The PNGs embedded in the page are palette images (at most :data:`PAGE_COLOURS` colours, no
+The PNGs embedded in the page are palette images (at most :data:`convcheck.reports.palette.PAGE_COLOURS` colours, no
 dithering): on line plots this keeps every line and letter and makes the files about four times
 smaller. Run plots are written that way; the paper's figures keep their full-colour PNG files and
 only their embedded copies are reduced.
 """
 from __future__ import annotations
 
-import io
 import multiprocessing
 import os
 import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from pathlib import Path
 
-PAGE_COLOURS = 64
+from .palette import page_png
+
 WORKERS = 2
-
-
-def page_png(png: bytes, colours: int = PAGE_COLOURS) -> bytes:
-    """``png`` as a palette PNG of at most ``colours`` colours (white background, no dithering)."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png))
-    if image.mode in ("RGBA", "LA", "P"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    reduced = image.convert("RGB").quantize(colors=colours, method=Image.Quantize.FASTOCTREE,
-                                            dither=Image.Dither.NONE)
-    buffer = io.BytesIO()
-    reduced.save(buffer, format="PNG", optimize=True)
-    return buffer.getvalue()
 
 
 def _init_worker() -> None:

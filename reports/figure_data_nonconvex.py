@@ -27,7 +27,7 @@ import numpy as np
 
 from convcheck import methods, schedules
 
-from .figure_data import SEED, curve, iterates_by_k, panel, problem_description, run_all, run_description
+from .figure_parts import SEED, curve, iterates_by_k, panel, problem_description, run_all, run_description
 
 FIGURE2 = {"problem": {"name": "logsum", "n": 20, "m": 20, "seed": SEED}, "rho": 0.05, "epochs": 200,
            "block": 10, "eta1_times_L": 1.0, "constant_grid": [1.0, 0.1, 0.01], "start_seed": SEED}

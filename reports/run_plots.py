@@ -147,7 +147,7 @@ def run_plot_data(trace, problem, certificate=None, buckets: int = RUN_PLOT_BUCK
     Curves with more than 2·``buckets`` records are min-max decimated (every bucket of iterations
     keeps its first point and its extremes, see :func:`convcheck.reports.figure_data.thin`).
     """
-    from .figure_data import thin
+    from .figure_parts import thin
 
     method = trace.metadata.get("method", {}).get("spec", "?")
     problem_key = getattr(problem, "key", None) or trace.metadata.get("problem", {}).get("key", "?")
@@ -262,11 +262,11 @@ def save_run_plot(trace, problem, certificate, stem, formats=("png", "pdf"), dpi
 
 def write_run_plot(data: dict, stem, formats=("png", "pdf"), dpi: int = RUN_PLOT_DPI) -> bytes:
     """Draw :func:`run_plot_data`'s dict and write ``stem``.png (a palette PNG, see
-    :func:`convcheck.reports.drawing.page_png`), .pdf and .json atomically; return the PNG bytes."""
+    :func:`convcheck.reports.palette.page_png`), .pdf and .json atomically; return the PNG bytes."""
     from convcheck.trace import atomic_write_bytes, atomic_write_text
 
-    from .drawing import page_png
     from .figures import sidecar_json
+    from .palette import page_png
 
     stem = Path(stem)
     fig = draw_run_plot(data)
