@@ -328,9 +328,11 @@ def cmd_certify(args) -> int:
 def cmd_theorems(args) -> int:
     from convcheck.properties.study import run_study, study_table
 
-    if args.fuzz:
-        from convcheck.properties.fuzz import cli as fuzz_cli
-        return fuzz_cli(args)
+    if args.fuzz:  # exit status 1 when a certifier bug is found
+        from convcheck.properties.fuzz import campaign_table, run_campaign
+        campaign = run_campaign(args.fuzz, seed=args.seed, progress=not args.quiet, scheduler=scheduler_of(args))
+        print(json.dumps(campaign.to_dict(), indent=1) if args.json else campaign_table(campaign))
+        return 1 if campaign.bugs else 0
 
     study = run_study(quick=args.quick, progress=not args.quiet, scheduler=scheduler_of(args))
     if args.json:

@@ -431,13 +431,5 @@ def campaign_table(campaign: Campaign) -> str:
     return "\n".join(out)
 
 
-def cli(args) -> int:
-    """``convcheck theorems --fuzz N [--seed S]``: exit status 1 when a certifier bug is found."""
-    from convcheck.cli import scheduler_of
-    campaign = run_campaign(args.fuzz, seed=args.seed, progress=not args.quiet, scheduler=scheduler_of(args))
-    print(json.dumps(campaign.to_dict(), indent=1) if args.json else campaign_table(campaign))
-    return 1 if campaign.bugs else 0
-
-
 __all__ = ["Transformed", "symbolic_sum", "rebuild", "draw_problem", "draw_instance", "Instance", "Outcome",
-           "Campaign", "judge", "certify_and_judge", "run_campaign", "finding_text", "campaign_table", "cli"]
+           "Campaign", "judge", "certify_and_judge", "run_campaign", "finding_text", "campaign_table"]
