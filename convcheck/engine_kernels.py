@@ -18,9 +18,10 @@ the chunk ends; the GIL is released, so the shards of a batch run in threads.
 
 :func:`choose_kernel` is called once per group by :func:`convcheck.engine_plan.make_plan`: a kernel
 runs when Numba is available and not switched off (``CONVCHECK_COMPILED=0``), the backend is NumPy,
-and both the problem and the method supply a compiled form declared by the class that also defines
-their NumPy formulas (a subclass that overrides the formula without a new compiled form falls back to
-the generic engine, which runs everything else with the same semantics). Each Trace records which ran
+both the problem and the method supply a compiled form declared by the class that also defines their
+NumPy formulas (a subclass that overrides the formula without a new compiled form falls back to the
+generic engine, which runs everything else with the same semantics), and the run has at least the
+form's ``min_steps`` steps (generated forms, compiled once per process: symbolic problems). Each Trace records which ran
 in ``metadata["engine"]``.
 
 Numerics against the generic engine: the same formulas in the same order of operations per row,
@@ -38,7 +39,8 @@ from typing import Optional
 
 import numpy as np
 
-from .jit import JIT_OPTIONS, CompiledProblem, CompiledRule, available, numba, tolerate_cache_write_errors
+from .jit import (JIT_OPTIONS, CompiledProblem, CompiledRule, available, has_source_file, numba,
+                  tolerate_cache_write_errors)
 
 PROBLEM_FORMULAS = ("_value_and_grad", "_value", "_grad")
 METHOD_FORMULAS = ("direction_step",)
@@ -103,10 +105,16 @@ def _compiled(function, which: str):
     """``function`` compiled for its fixed signature (once per process; Numba caches it on disk)."""
     signature = {"value_and_grad": VALUE_AND_GRAD_SIGNATURE, "direction": DIRECTION_SIGNATURE,
                  "chunk": CHUNK_SIGNATURE}[which]
-    dispatcher = tolerate_cache_write_errors(numba.njit(**JIT_OPTIONS)(function))
+    options = JIT_OPTIONS if has_source_file(function) else {**JIT_OPTIONS, "cache": False}  # generated code
+    dispatcher = tolerate_cache_write_errors(numba.njit(**options)(function))
     dispatcher.compile(signature)  # as numba.njit(signature) does, once the cache tolerates failed writes
     dispatcher.disable_compile()
     return dispatcher
+
+
+def compiled_value_and_grad(function):
+    """``function`` compiled for the problem signature (raises Numba's error if it does not type)."""
+    return _compiled(function, "value_and_grad")
 
 
 def chunk_kernel():
@@ -160,15 +168,17 @@ def _declared_with_its_formulas(obj, form: str, formulas: tuple) -> bool:
     return owner is not None and formula_owner is not None and mro.index(owner) <= mro.index(formula_owner)
 
 
-def choose_kernel(problem, method, backend) -> Optional[ChunkKernel]:
-    """The compiled kernel for this (problem, method, backend), or None where the generic engine runs."""
+def choose_kernel(problem, method, backend, steps: Optional[int] = None) -> Optional[ChunkKernel]:
+    """The compiled kernel for this (problem, method, backend), or None where the generic engine runs
+    (also for runs of fewer than the form's ``min_steps`` ``steps``, where compiling would cost more
+    than it saves: generated code, compiled once per process)."""
     if not available() or backend.name != "numpy":
         return None
     if not (_declared_with_its_formulas(problem, "compiled_form", PROBLEM_FORMULAS)
             and _declared_with_its_formulas(method, "compiled_rule", METHOD_FORMULAS)):
         return None
     form, rule = problem.compiled_form(), method.compiled_rule()
-    if form is None or rule is None:
+    if form is None or rule is None or (steps is not None and steps < form.min_steps):
         return None
     kernel = ChunkKernel(form, rule)
     kernel.compile()

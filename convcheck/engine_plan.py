@@ -69,7 +69,7 @@ def make_plan(batch: list, backend, threads: Optional[int] = None) -> Plan:
     """The plan of one group ``batch`` of RunConfigs on ``backend`` (see the module doc)."""
     first = batch[0]
     dim, iters, options = first.problem.dim, first.iters, first.options
-    kernel = engine_kernels.choose_kernel(first.problem, first.method, backend)
+    kernel = engine_kernels.choose_kernel(first.problem, first.method, backend, steps=iters)
     shards, workers = shard_bounds(len(batch), dim, backend, kernel is not None, threads)
     max_records = options.get("max_records") or max(2, RECORD_BUDGET_BYTES // (40 * len(batch)))
     record_every = options.get("record_every") or max(1, math.ceil((iters + 1) / max_records))

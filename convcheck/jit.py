@@ -73,6 +73,13 @@ def tolerate_cache_write_errors(dispatcher):
     return dispatcher
 
 
+def has_source_file(function) -> bool:
+    """Whether ``function`` was defined in a file (Numba's disk cache is keyed by it); generated code
+    (``exec``) is compiled without the cache."""
+    code = getattr(function, "__code__", None)
+    return code is not None and os.path.isfile(code.co_filename)
+
+
 def jit(function):
     """``function`` compiled lazily at its first call (see the module doc)."""
     if numba is None:  # pragma: no cover
@@ -88,12 +95,14 @@ class CompiledProblem:
     value_and_grad: Callable
     data: np.ndarray
     dims: np.ndarray
+    min_steps: int = 0  # runs shorter than this stay on the generic engine (code compiled per process)
 
     @staticmethod
-    def of(name: str, value_and_grad: Callable, arrays=(), dims=()) -> "CompiledProblem":
+    def of(name: str, value_and_grad: Callable, arrays=(), dims=(), min_steps: int = 0) -> "CompiledProblem":
         """Pack ``arrays`` (flattened, in order) into ``data`` and ``dims`` into an int64 array."""
         data = np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays]) if arrays else np.zeros(0)
-        return CompiledProblem(name, value_and_grad, np.ascontiguousarray(data), np.asarray(dims, dtype=np.int64))
+        return CompiledProblem(name, value_and_grad, np.ascontiguousarray(data), np.asarray(dims, dtype=np.int64),
+                               int(min_steps))
 
 
 @dataclass(frozen=True)

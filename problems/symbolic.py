@@ -22,6 +22,9 @@ from convcheck.limits import MAX_INTEGER_DIGITS
 MAX_SAMPLED_HESSIAN_ENTRIES = 10_000_000
 from convcheck.limits import MAX_SYMBOLIC_SAMPLES
 
+from convcheck.jit import CompiledProblem
+
+from . import symbolic_codegen
 from .base import FunctionProblem, Meta
 from .user import build_meta, metadata_to_json
 
@@ -31,17 +34,22 @@ _INDEXED = re.compile(r"^x(\d+)$")
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
+def _real(out, X) -> np.ndarray:
+    """One lambdified value as a float array of shape X.shape[:-1]; a complex value (which a float
+    conversion would silently cut to its real part) is an ExpressionError."""
+    out = np.asarray(out)
+    if np.iscomplexobj(out):
+        if np.any(out.imag != 0):
+            raise ExpressionError("the symbolic function took a complex value; f must be real")
+        out = out.real
+    return np.broadcast_to(out.astype(np.float64), X.shape[:-1]).copy()
+
+
 def _batched(fn, n: int):
-    """Wrap a lambdified scalar function of n arguments for X of shape (..., n); a complex value (which
-    a float conversion would silently cut to its real part) is an ExpressionError."""
+    """Wrap a lambdified scalar function of n arguments for X of shape (..., n) (see :func:`_real`)."""
     def evaluate(X):
         X = np.asarray(X, dtype=np.float64)
-        out = np.asarray(fn(*(X[..., i] for i in range(n))))
-        if np.iscomplexobj(out):
-            if np.any(out.imag != 0):
-                raise ExpressionError("the symbolic function took a complex value; f must be real")
-            out = out.real
-        return np.broadcast_to(out.astype(np.float64), X.shape[:-1]).copy()
+        return _real(fn(*(X[..., i] for i in range(n))), X)
     return evaluate
 
 
@@ -81,12 +89,16 @@ def _refuse_complex(expression) -> None:
                               "unit i); f must map real points to real numbers")
 
 
-def _batched_array(fns: list, n: int, shape: tuple):
-    parts = [_batched(fn, n) for fn in fns]
+def _batched_array(exprs: list, symbols: list, shape: tuple):
+    """The expressions ``exprs`` (in C order of ``shape``) as one function of X (..., n) → (..., *shape):
+    a single lambdify of the list (one per expression cost 4096 code generations for a 64×64 Hessian)."""
+    fn = sp.lambdify(symbols, list(exprs), modules="numpy")
+    n = len(symbols)
 
     def evaluate(X):
         X = np.asarray(X, dtype=np.float64)
-        return np.stack([p(X) for p in parts], axis=-1).reshape(X.shape[:-1] + shape)
+        values = fn(*(X[..., i] for i in range(n)))
+        return np.stack([_real(v, X) for v in values], axis=-1).reshape(X.shape[:-1] + shape)
     return evaluate
 
 
@@ -146,6 +158,25 @@ class SymbolicProblem(FunctionProblem):
         self._hess = hess
         self.expr = expr
         self.variables = variables
+        self._compiled_function = None  # None: not generated yet; False: cannot be
+
+    def compiled_form(self):
+        """The value-and-gradient generated from ``expr`` and its gradient
+        (:mod:`convcheck.problems.symbolic_codegen`), for runs of at least ``MIN_STEPS`` steps; None
+        where SymPy cannot print the expressions in Python or Numba does not type them (the generic
+        engine runs it)."""
+        if self._compiled_function is None:
+            by_name = {symbol.name: symbol for symbol in self.expr.free_symbols}  # with their assumptions
+            symbols = [by_name.get(v, sp.Symbol(v)) for v in self.variables]
+            self._compiled_function = _compiled_function(self.expr, symbols)
+        if self._compiled_function is False:
+            return None
+        return CompiledProblem.of(f"symbolic:{self.key}", self._compiled_function, min_steps=symbolic_codegen.MIN_STEPS)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_compiled_function"] = None  # generated code is generated again where it is needed
+        return state
 
     def hessian(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -156,12 +187,28 @@ class SymbolicProblem(FunctionProblem):
         return super().hessian(x)
 
 
+def _compiled_function(expression, symbols):
+    """The generated compiled form, checked to compile for the engine's signature; False if it cannot."""
+    from convcheck import engine_kernels, jit
+
+    if not jit.available():
+        return False
+    function = symbolic_codegen.compiled_value_and_grad(expression, [sp.diff(expression, v) for v in symbols], symbols)
+    if function is None:
+        return False
+    try:
+        engine_kernels.compiled_value_and_grad(function)
+    except Exception:  # noqa: BLE001 - Numba's typing and lowering errors: the NumPy engine runs it instead
+        return False
+    return function
+
+
 def _hessian_function(hessian_exprs, symbols):
     n = len(symbols)
     if any(e.has(sp.DiracDelta) for e in hessian_exprs):
         return None
     try:
-        fn = _batched_array([sp.lambdify(symbols, e, modules="numpy") for e in hessian_exprs], n, (n, n))
+        fn = _batched_array(hessian_exprs, symbols, (n, n))
         fn(np.zeros((1, n)))
     except Exception:  # SymPy functions without a NumPy translation: use finite differences instead
         return None
@@ -250,7 +297,7 @@ def _build_checked(expr, variables, name, box, samples, seed, max_length, metada
     hessian_exprs = [sp.diff(g, v) for g in gradient_exprs for v in symbols]
     try:
         f = _batched(sp.lambdify(symbols, expression, modules="numpy"), n)
-        grad = _batched_array([sp.lambdify(symbols, g, modules="numpy") for g in gradient_exprs], n, (n,))
+        grad = _batched_array(gradient_exprs, symbols, (n,))
     except (NotImplementedError, TypeError, ValueError, NameError, KeyError) as exc:  # NumPy cannot express it
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ExpressionError(f"expression {str(expression)!r} cannot be compiled to NumPy code ({first})") from None

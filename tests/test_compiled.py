@@ -13,7 +13,7 @@ from convcheck import engine_copies, jit, methods, sweep
 from convcheck.engine_kernels import choose_kernel
 from convcheck.backend import get_backend
 from convcheck.jit import CompiledRule
-from convcheck.problems import catalogue, from_functions, get
+from convcheck.problems import catalogue, from_functions, get, symbolic
 
 pytestmark = pytest.mark.skipif(not jit.available(), reason="Numba is not installed (or switched off)")
 
@@ -241,3 +241,69 @@ def test_a_disk_cache_that_cannot_be_written_leaves_the_compile_usable():
     unguarded._cache.save_overload = refuse
     with pytest.raises(OSError):  # what the guard is for: Numba itself lets the error through
         unguarded(1.0)
+
+
+# ------------------------------------------------------------------ symbolic problems: generated code
+SYMBOLIC_CASES = [  # (expression, variables): the parser's functions, rationals, constants, kinks
+    ("log(1+(x-1)^2) + log(1+(y+2)^2) + 0.3*cos(x+2*y)", None),
+    ("x^4/12 - 2*x*y/3 + y^2 + z^2*exp(-x/7) + sqrt(1 + z^2)", None),
+    ("abs(x) + max(x, 2*y) + min(y, 0)^2 + tanh(x*y) + atan(y) + pi*sinh(x/5) + E*cosh(y/5)", None),
+    ("log1p(x0^2) + tan(x1/3) + ln(1 + x2^2)/(2 + x0) + x3^(3/2)", None),
+    ("X^2 + F*G + math^2 + data", ["X", "F", "G", "math", "data"]),  # names the generated code uses itself
+]
+
+
+@pytest.mark.skipif(not jit.available(), reason="needs Numba (and CONVCHECK_COMPILED not 0)")
+@pytest.mark.parametrize("expression,variables", SYMBOLIC_CASES)
+def test_symbolic_problems_get_a_generated_compiled_form_that_is_the_formula(expression, variables):
+    """f and ∇f of the generated code against the lambdified NumPy functions at seeded points (in [0.2, 1.7],
+    where x^(3/2) is real): equal to round-off (common subexpressions, libm's last ulp)."""
+    from convcheck.engine_kernels import compiled_value_and_grad
+    from convcheck.problems import symbolic_codegen
+
+    problem = symbolic(expression, variables=variables)
+    form = problem.compiled_form()
+    assert form is not None and form.min_steps == symbolic_codegen.MIN_STEPS
+    X = np.random.default_rng(0).uniform(0.2, 1.7, size=(64, problem.dim))
+    F, G = np.empty(64), np.empty((64, problem.dim))
+    compiled_value_and_grad(form.value_and_grad)(X, form.data, form.dims, F, G, True)
+    F_ref, G_ref = problem.value_and_grad(X)
+    assert_allclose(F, F_ref, rtol=1e-13, atol=1e-14)
+    assert_allclose(G, G_ref, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.skipif(not jit.available(), reason="needs Numba (and CONVCHECK_COMPILED not 0)")
+def test_a_long_symbolic_run_runs_compiled_and_agrees_a_short_one_stays_on_numpy(monkeypatch):
+    """GD on a strongly convex symbolic f (a contraction: no amplification of round-off) for MIN_STEPS
+    steps, compiled, against the generic engine; a run one step shorter does not compile."""
+    from convcheck.problems import symbolic_codegen
+
+    problem = symbolic("x^2 + 2*y^2 + log(1 + (x - y)^2)/4 + x/3")
+    steps = symbolic_codegen.MIN_STEPS
+    config = dict(problem=problem, method="gd", x0=[1.5, -0.7], step="constant:0.1")
+    compiled = sweep([dict(config, iters=steps)])[0]
+    assert compiled.metadata["engine"].startswith("compiled:symbolic")
+    assert sweep([dict(config, iters=steps - 1)])[0].metadata["engine"] == "numpy"
+    monkeypatch.setenv(jit.ENV_SWITCH, "0")
+    generic = sweep([dict(config, iters=steps)])[0]
+    assert generic.metadata["engine"] == "numpy"
+    assert_allclose(compiled.grad_norm[:60], generic.grad_norm[:60], rtol=1e-10)
+    assert_allclose(compiled.f[:60], generic.f[:60], rtol=1e-12)
+    assert_allclose(compiled.x[-1], generic.x[-1], rtol=1e-9, atol=1e-12)
+
+
+def _untypable(X, data, dims, F, G, with_value):
+    G[0, 0] = float(object().__hash__())  # a Python object: not in Numba's nopython subset
+
+
+def test_generated_code_numba_cannot_type_runs_on_the_generic_engine(monkeypatch):
+    """Every function the expression parser accepts prints in Python, so the fallback is for code Numba
+    does not type (here put in by hand): no compiled form, the run goes on the generic engine."""
+    from convcheck.problems import symbolic_codegen
+
+    monkeypatch.setattr(symbolic_codegen, "compiled_value_and_grad", lambda *args: _untypable)
+    problem = symbolic("x^2 + 3*y^2 + x*y/2")
+    assert problem.compiled_form() is None
+    trace = sweep([dict(problem=problem, method="gd", x0=[0.5, 0.5], step="constant:0.1",
+                        iters=symbolic_codegen.MIN_STEPS)])[0]
+    assert trace.metadata["engine"] == "numpy" and trace.status != "failed" and trace.grad_norm[-1] < 1e-3
