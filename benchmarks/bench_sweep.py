@@ -138,17 +138,6 @@ def check_jax(problem, method, iters=50, batch=4, tolerance=1e-9) -> str:
     return text
 
 
-def dgemm_flops(size: int = 1024, seconds: float = 1.0) -> float:
-    rng = np.random.default_rng(0)
-    a, b = rng.standard_normal((size, size)), rng.standard_normal((size, size))
-    a @ b
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return 2.0 * size ** 3 * count / (time.perf_counter() - start)
-
-
 def jax_available() -> bool:
     try:
         import jax  # noqa: F401
@@ -156,6 +145,8 @@ def jax_available() -> bool:
         return False
     return True
 
+
+from bench_engine import dgemm_flops  # noqa: E402 - benchmarks/bench_engine.py, beside this script
 
 if jax_available():
     import jax_baselines  # benchmarks/jax_baselines.py, beside this script
