@@ -21,8 +21,8 @@ runs when Numba is available and not switched off (``CONVCHECK_COMPILED=0``), th
 both the problem and the method supply a compiled form declared by the class that also defines their
 NumPy formulas (a subclass that overrides the formula without a new compiled form falls back to the
 generic engine, which runs everything else with the same semantics), and the run has at least the
-form's ``min_steps`` steps (generated forms, compiled once per process: symbolic problems). Each Trace records which ran
-in ``metadata["engine"]``.
+form's ``min_steps`` steps (generated forms, compiled once per process: symbolic problems; a generated
+form Numba does not type also falls back). Each Trace records which ran in ``metadata["engine"]``.
 
 Numerics against the generic engine: the same formulas in the same order of operations per row,
 except reductions (row sums such as ‖∇f‖² and f are summed left to right instead of NumPy's pairwise
@@ -112,11 +112,6 @@ def _compiled(function, which: str):
     return dispatcher
 
 
-def compiled_value_and_grad(function):
-    """``function`` compiled for the problem signature (raises Numba's error if it does not type)."""
-    return _compiled(function, "value_and_grad")
-
-
 def chunk_kernel():
     """The compiled :func:`_chunk_kernel`."""
     return _compiled(_chunk_kernel, "chunk")
@@ -171,7 +166,7 @@ def _declared_with_its_formulas(obj, form: str, formulas: tuple) -> bool:
 def choose_kernel(problem, method, backend, steps: Optional[int] = None) -> Optional[ChunkKernel]:
     """The compiled kernel for this (problem, method, backend), or None where the generic engine runs
     (also for runs of fewer than the form's ``min_steps`` ``steps``, where compiling would cost more
-    than it saves: generated code, compiled once per process)."""
+    than it saves, and for generated forms Numba does not type)."""
     if not available() or backend.name != "numpy":
         return None
     if not (_declared_with_its_formulas(problem, "compiled_form", PROBLEM_FORMULAS)
@@ -181,5 +176,10 @@ def choose_kernel(problem, method, backend, steps: Optional[int] = None) -> Opti
     if form is None or rule is None or (steps is not None and steps < form.min_steps):
         return None
     kernel = ChunkKernel(form, rule)
-    kernel.compile()
+    try:
+        kernel.compile()
+    except Exception:  # noqa: BLE001 - Numba's typing and lowering errors
+        if not form.generated:
+            raise  # a catalogue form that does not compile is a bug, not a fallback
+        return None
     return kernel

@@ -95,14 +95,16 @@ class CompiledProblem:
     value_and_grad: Callable
     data: np.ndarray
     dims: np.ndarray
-    min_steps: int = 0  # runs shorter than this stay on the generic engine (code compiled per process)
+    min_steps: int = 0      # runs shorter than this stay on the generic engine (code compiled per process)
+    generated: bool = False  # generated code: if Numba does not type it, the generic engine runs instead
 
     @staticmethod
-    def of(name: str, value_and_grad: Callable, arrays=(), dims=(), min_steps: int = 0) -> "CompiledProblem":
+    def of(name: str, value_and_grad: Callable, arrays=(), dims=(), min_steps: int = 0,
+           generated: bool = False) -> "CompiledProblem":
         """Pack ``arrays`` (flattened, in order) into ``data`` and ``dims`` into an int64 array."""
         data = np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in arrays]) if arrays else np.zeros(0)
         return CompiledProblem(name, value_and_grad, np.ascontiguousarray(data), np.asarray(dims, dtype=np.int64),
-                               int(min_steps))
+                               int(min_steps), bool(generated))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ by unpacking X[..., i]; constant results are broadcast. Symbolic problems run on
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Optional, Sequence
 
@@ -153,29 +154,31 @@ class SymbolicProblem(FunctionProblem):
     exact ``hessian`` (falls back to finite differences where SymPy's second derivative does not
     evaluate numerically, e.g. DiracDelta from abs)."""
 
-    def __init__(self, name, meta, f, grad, hess, expr, variables):
+    def __init__(self, name, meta, f, grad, hess, expr, variables, symbols, gradient):
         super().__init__(name, meta, f, grad)
         self._hess = hess
         self.expr = expr
         self.variables = variables
-        self._compiled_function = None  # None: not generated yet; False: cannot be
+        self._symbols, self._gradient = tuple(symbols), tuple(gradient)  # what f and grad were lambdified from
 
     def compiled_form(self):
         """The value-and-gradient generated from ``expr`` and its gradient
-        (:mod:`convcheck.problems.symbolic_codegen`), for runs of at least ``MIN_STEPS`` steps; None
-        where SymPy cannot print the expressions in Python or Numba does not type them (the generic
-        engine runs it)."""
-        if self._compiled_function is None:
-            by_name = {symbol.name: symbol for symbol in self.expr.free_symbols}  # with their assumptions
-            symbols = [by_name.get(v, sp.Symbol(v)) for v in self.variables]
-            self._compiled_function = _compiled_function(self.expr, symbols)
-        if self._compiled_function is False:
+        (:mod:`convcheck.problems.symbolic_codegen`; not compiled yet), for runs of at least
+        ``MIN_STEPS`` steps (the engine compiles it then, and runs the generic engine if Numba does not
+        type it)."""
+        if self._generated is None:  # SymPy could not print it in Python
             return None
-        return CompiledProblem.of(f"symbolic:{self.key}", self._compiled_function, min_steps=symbolic_codegen.MIN_STEPS)
+        return CompiledProblem.of(f"symbolic:{self.key}", self._generated, min_steps=symbolic_codegen.MIN_STEPS,
+                                  generated=True)
+
+    @functools.cached_property
+    def _generated(self):
+        """The generated Python function, or None (cached by expression, see symbolic_codegen)."""
+        return symbolic_codegen.compiled_value_and_grad(self.expr, self._gradient, self._symbols)
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["_compiled_function"] = None  # generated code is generated again where it is needed
+        state.pop("_generated", None)  # generated code is generated again where it is needed
         return state
 
     def hessian(self, x) -> np.ndarray:
@@ -185,22 +188,6 @@ class SymbolicProblem(FunctionProblem):
             if np.all(np.isfinite(H)):
                 return H
         return super().hessian(x)
-
-
-def _compiled_function(expression, symbols):
-    """The generated compiled form, checked to compile for the engine's signature; False if it cannot."""
-    from convcheck import engine_kernels, jit
-
-    if not jit.available():
-        return False
-    function = symbolic_codegen.compiled_value_and_grad(expression, [sp.diff(expression, v) for v in symbols], symbols)
-    if function is None:
-        return False
-    try:
-        engine_kernels.compiled_value_and_grad(function)
-    except Exception:  # noqa: BLE001 - Numba's typing and lowering errors: the NumPy engine runs it instead
-        return False
-    return function
 
 
 def _hessian_function(hessian_exprs, symbols):
@@ -309,7 +296,8 @@ def _build_checked(expr, variables, name, box, samples, seed, max_length, metada
     if (samples, seed) != (2048, 0):
         params.update(samples=samples, seed=seed)
     meta = build_meta(n, metadata, params=params, defaults=estimates)
-    problem = SymbolicProblem(name, meta, f, grad, hess, expression, [s.name for s in symbols])
+    problem = SymbolicProblem(name, meta, f, grad, hess, expression, [s.name for s in symbols], symbols,
+                              gradient_exprs)
     _check_finite_somewhere(problem, n)
     return problem
 

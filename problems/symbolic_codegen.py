@@ -19,14 +19,15 @@ number or 0/0 give NaN, never an exception), so a run meets the same non-finite 
 path. Values agree with the NumPy functions to round-off, not bit for bit: common subexpressions are
 evaluated once, and libm's functions may differ from NumPy's in the last ulp.
 
-What cannot be generated gives None and the generic NumPy engine runs the problem (as it does for any
-problem without a compiled form): an expression with a function SymPy cannot print in Python
-(DiracDelta, special functions outside ``math``), or one Numba does not type.
+An expression with a function SymPy cannot print in Python (DiracDelta, special functions outside
+``math``) gives None, and the generic NumPy engine runs the problem, as it does for any problem
+without a compiled form; so does generated code that Numba does not type (the form is marked
+``generated``, and :func:`convcheck.engine_kernels.choose_kernel` falls back instead of raising).
 
 Compilation is not free (a fraction of a second to seconds for a long sum, and the code has no file,
 so Numba's disk cache cannot keep it): the function is generated once per expression and process
-(:func:`value_and_grad_source` is cached by expression), and the engine compiles it only for runs of
-at least :data:`MIN_STEPS` steps (:attr:`convcheck.jit.CompiledProblem.min_steps`), where the compiled
+(:func:`value_and_grad_source` is cached by expression; generating it takes milliseconds), and the
+engine compiles it only for runs of at least :data:`MIN_STEPS` steps (:attr:`convcheck.jit.CompiledProblem.min_steps`), where the compiled
 steps pay it back; shorter runs stay on the NumPy engine.
 """
 from __future__ import annotations

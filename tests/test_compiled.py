@@ -258,15 +258,15 @@ SYMBOLIC_CASES = [  # (expression, variables): the parser's functions, rationals
 def test_symbolic_problems_get_a_generated_compiled_form_that_is_the_formula(expression, variables):
     """f and ∇f of the generated code against the lambdified NumPy functions at seeded points (in [0.2, 1.7]):
     equal to round-off (common subexpressions, libm's last ulp)."""
-    from convcheck.engine_kernels import compiled_value_and_grad
+    from convcheck.engine_kernels import _compiled
     from convcheck.problems import symbolic_codegen
 
     problem = symbolic(expression, variables=variables)
     form = problem.compiled_form()
-    assert form is not None and form.min_steps == symbolic_codegen.MIN_STEPS
+    assert form is not None and form.generated and form.min_steps == symbolic_codegen.MIN_STEPS
     X = np.random.default_rng(0).uniform(0.2, 1.7, size=(64, problem.dim))
     F, G = np.empty(64), np.empty((64, problem.dim))
-    compiled_value_and_grad(form.value_and_grad)(X, form.data, form.dims, F, G, True)
+    _compiled(form.value_and_grad, "value_and_grad")(X, form.data, form.dims, F, G, True)
     F_ref, G_ref = problem.value_and_grad(X)
     assert_allclose(F, F_ref, rtol=1e-13, atol=1e-14)
     assert_allclose(G, G_ref, rtol=1e-12, atol=1e-13)
@@ -281,9 +281,13 @@ def test_a_long_symbolic_run_runs_compiled_and_agrees_a_short_one_stays_on_numpy
     problem = symbolic("x^2 + 2*y^2 + log(1 + (x - y)^2)/4 + x/3")
     steps = symbolic_codegen.MIN_STEPS
     config = dict(problem=problem, method="gd", x0=[1.5, -0.7], step="constant:0.1")
+    from convcheck.engine_kernels import _compiled
+
+    compiled_before = _compiled.cache_info().currsize
+    assert sweep([dict(config, iters=steps - 1)])[0].metadata["engine"] == "numpy"
+    assert _compiled.cache_info().currsize == compiled_before  # a short run compiles nothing
     compiled = sweep([dict(config, iters=steps)])[0]
     assert compiled.metadata["engine"].startswith("compiled:symbolic")
-    assert sweep([dict(config, iters=steps - 1)])[0].metadata["engine"] == "numpy"
     monkeypatch.setenv(jit.ENV_SWITCH, "0")
     generic = sweep([dict(config, iters=steps)])[0]
     assert generic.metadata["engine"] == "numpy"
@@ -298,12 +302,23 @@ def _untypable(X, data, dims, F, G, with_value):
 
 def test_generated_code_numba_cannot_type_runs_on_the_generic_engine(monkeypatch):
     """Every function the expression parser accepts prints in Python, so the fallback is for code Numba
-    does not type (here put in by hand): no compiled form, the run goes on the generic engine."""
+    does not type (here put in by hand): no kernel, the run goes on the generic engine."""
     from convcheck.problems import symbolic_codegen
 
     monkeypatch.setattr(symbolic_codegen, "compiled_value_and_grad", lambda *args: _untypable)
     problem = symbolic("x^2 + 3*y^2 + x*y/2")
-    assert problem.compiled_form() is None
+    assert problem.compiled_form().generated
+    assert choose_kernel(problem, methods.gd(), NUMPY, steps=symbolic_codegen.MIN_STEPS) is None
     trace = sweep([dict(problem=problem, method="gd", x0=[0.5, 0.5], step="constant:0.1",
                         iters=symbolic_codegen.MIN_STEPS)])[0]
     assert trace.metadata["engine"] == "numpy" and trace.status != "failed" and trace.grad_norm[-1] < 1e-3
+
+
+def test_a_catalogue_form_that_does_not_compile_is_an_error_not_a_fallback(monkeypatch):
+    """Only generated forms fall back: a hand-written form that does not type is a bug and raises."""
+    quadratic = get("quadratic:n=2,seed=0")
+    form = quadratic.compiled_form()
+    monkeypatch.setattr(type(quadratic), "compiled_form", lambda self: type(form)(
+        form.name + "-untypable", _untypable, form.data, form.dims))
+    with pytest.raises(Exception):
+        choose_kernel(quadratic, methods.gd(), NUMPY)
