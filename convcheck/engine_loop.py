@@ -18,6 +18,7 @@ import numpy as np
 from .engine_copies import gather_transposed, transposed
 from .methods import row_norms
 from .run_config import DEFAULT_BOUND
+from .schedule_tables import ScheduleTable
 from .trace import Trace
 from .versions import library_versions
 
@@ -47,7 +48,7 @@ class BatchEngine:
         self.bound = options.get("bound", DEFAULT_BOUND)
         self.k_offset = int(options.get("k_offset") or 0)  # the method sees k + k_offset (resumed runs)
         self.rngs = [np.random.default_rng(c.seed) for c in configs]
-        self._schedule_groups: dict = {}
+        self._schedule_tables: dict = {}
         self.assembly_seconds = 0.0  # time spent building Traces (part of the batch's time)
         # per-run outputs
         self.store = []            # (alive ids, kept ks, f, g, s, t, r) per chunk, host arrays
@@ -180,22 +181,11 @@ class BatchEngine:
                 self.store[-2] = previous[:7] + (tuple(a[-1:].copy() for a in previous[7]),)
 
     def _schedule_table(self, ks, which):
-        """(C, B_alive) values of the ``which`` schedule ("step" or "radius") at steps ``ks``.
-
-        Runs are grouped by schedule spec once; each distinct schedule is evaluated once per chunk.
-        """
-        if which not in self._schedule_groups:
-            by_spec: dict = {}
-            group_of = np.empty(len(self.configs), np.int64)
-            for run_id, config in enumerate(self.configs):
-                schedule = getattr(config, which)
-                group_of[run_id] = by_spec.setdefault(schedule.spec, (len(by_spec), schedule))[0]
-            self._schedule_groups[which] = ([schedule for _, schedule in by_spec.values()], group_of)
-        schedules, group_of = self._schedule_groups[which]
-        values = np.empty((len(ks), len(schedules)))
-        for i, schedule in enumerate(schedules):
-            values[:, i] = np.asarray(schedule.values(ks), dtype=np.float64)
-        return np.ascontiguousarray(values[:, group_of[self.alive]])  # C order: compiled kernels want it
+        """(C, B_alive) values of the ``which`` schedule ("step" or "radius") at steps ``ks``, C order
+        (compiled kernels want it); see :class:`~convcheck.schedule_tables.ScheduleTable`."""
+        if which not in self._schedule_tables:
+            self._schedule_tables[which] = ScheduleTable([getattr(config, which) for config in self.configs])
+        return self._schedule_tables[which].values(ks, self.alive)
 
     def _noise(self, count, dim):
         if not self.method.noise_dim:
@@ -207,11 +197,14 @@ class BatchEngine:
     # ------------------------------------------------------------------ stops
     def _find_stops(self, ks, f, g, s):
         """Return [(col, (last_k, status, status_k, reason))] for runs that stop in this chunk."""
+        bound_hit = self._bound_hits(ks, s)
+        if (not bound_hit.any() and np.isfinite(f).all() and np.isfinite(g).all() and np.isfinite(s).all()
+                and not (self.method.stops_at_zero_gradient and (g == 0).any())):
+            return []  # the usual chunk, decided in a few passes: none of the events below occurred
         bad_value = ~np.isfinite(f) | ~np.isfinite(g)
         zero_grad = (g == 0) & self.method.stops_at_zero_gradient
         infinite_step = np.isinf(s) & ~bad_value & ~zero_grad
         undefined_step = np.isnan(s) & ~bad_value & ~zero_grad
-        bound_hit = self._bound_hits(ks, s)
         stops = []
         for col in np.flatnonzero(bad_value.any(0) | zero_grad.any(0) | infinite_step.any(0)
                                   | undefined_step.any(0) | bound_hit.any(0)):

@@ -87,6 +87,15 @@ def jit(function):
     return tolerate_cache_write_errors(numba.njit(**JIT_OPTIONS)(function))
 
 
+def jit_inline(function):
+    """A per-row helper of compiled forms, compiled into each caller (``inline="always"``: Numba
+    inlines it at its IR level, so a call per row costs no call; measured on SAM's perturbation,
+    called B times per step, the step is a third faster than with a call); without Numba unchanged."""
+    if numba is None:  # pragma: no cover
+        return function
+    return tolerate_cache_write_errors(numba.njit(inline="always", **JIT_OPTIONS)(function))
+
+
 @dataclass(frozen=True)
 class CompiledProblem:
     """A problem instance's compilable value-and-gradient (see the module doc)."""

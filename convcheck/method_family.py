@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from . import declarations as declared
-from .jit import CompiledRule, jit
+from .jit import CompiledRule, jit_inline
 from .specs import format_spec
 
 
@@ -113,14 +113,14 @@ class Method:
 
 
 # ---------------------------------------------------------------------- shared parts of the compiled rules
-@jit
+@jit_inline
 def _perturb_row(Y, X, V, i, scale):
     """Y_i = x_i + scale·v_i (the point at which Algorithm 1a evaluates the gradient)."""
     for l in range(X.shape[1]):
         Y[i, l] = X[i, l] + scale * V[i, l]
 
 
-@jit
+@jit_inline
 def _row_norm(V, i):
     squares = 0.0
     for l in range(V.shape[1]):
@@ -128,7 +128,7 @@ def _row_norm(V, i):
     return math.sqrt(squares)
 
 
-@jit
+@jit_inline
 def _take_gradient(D, GY):
     """The last stage of a perturbed-gradient rule: D = ∇f(Y)."""
     D[:, :] = GY

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from . import declarations as declared
 from .errors import InputError
-from .jit import jit
+from .jit import jit_inline
 from .method_family import Method, _perturb_row, _row_norm, _rule, _take_gradient, row_norms
 
 
@@ -82,7 +82,7 @@ class IGDR(Method):
         return G + E, state
 
 
-@jit
+@jit_inline
 def _add_unit_row(D, G, V, i, scale, norm):
     """D_i = g_i + scale·(v_i/norm) with norm replaced by 1 where it is 0 (``_unit_rows``)."""
     safe = norm if norm > 0 else 1.0

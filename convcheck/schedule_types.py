@@ -171,19 +171,36 @@ class Schedule:
 class FamilySchedule(Schedule):
     """A schedule of the power/power-log families with a known closed form and monotonicity.
 
+    Values are t_k = coefficient · profile(k) (or coefficient / profile(k) with ``divide``): the
+    coefficient is the family's scale parameter (c, C, eta1, value) and the profile depends only on
+    the other parameters, named by ``profile_key``. Runs whose schedules share a profile key get their
+    values from one profile evaluation per chunk (:class:`ScheduleBank`), bitwise as their own.
+
     Parameters
     ----------
-    evaluate : int64 indices -> float64 values.
+    coefficient : the scale parameter (finite, ≥ 0).
+    profile : int64 indices -> float64 profile values.
+    profile_key : hashable; equal keys mean equal profiles.
+    divide : t_k = coefficient / profile(k) instead of coefficient · profile(k).
     asymptotic : c·k^{-p}·(log k)^{-r} with t_k / (that) → 1.
     nonincreasing : whether t_{k+1} ≤ t_k for all k ≥ 1 (otherwise t_k is increasing).
+    bounded_by_first : whether every computed value (in floating point, for every k) is proven to lie in
+        [0, t_1]: the profile is ≤ 1 (≥ 1 with ``divide``) and ≥ 0; then :func:`check_schedule_values`
+        needs only t_1.
     """
 
-    def __init__(self, name, params, formula, sympy_expr, evaluate: Callable[[np.ndarray], np.ndarray],
-                 asymptotic: Asymptotic, nonincreasing: bool):
+    def __init__(self, name, params, formula, sympy_expr, coefficient: float,
+                 profile: Callable[[np.ndarray], np.ndarray], profile_key: tuple, asymptotic: Asymptotic,
+                 nonincreasing: bool, divide: bool = False, bounded_by_first: bool = False):
         super().__init__(name, params, formula, sympy_expr)
-        self._evaluate = evaluate
+        self.coefficient, self.profile, self.profile_key, self.divide = coefficient, profile, profile_key, divide
         self.asymptotic = asymptotic
         self.nonincreasing = nonincreasing
+        self.bounded_by_first = bounded_by_first
+
+    def _evaluate(self, k: np.ndarray) -> np.ndarray:
+        profile = self.profile(k)
+        return self.coefficient / profile if self.divide else self.coefficient * profile
 
     @_memo
     def sum_diverges(self) -> Fact:

@@ -34,6 +34,7 @@ import inspect
 import math
 import numbers
 from fractions import Fraction
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -84,25 +85,32 @@ def _epoch_symbol(block: int) -> sp.Expr:
 
 
 # ----------------------------------------------------------------------------- families
+def _ones(k: np.ndarray) -> np.ndarray:
+    return np.ones(k.shape)
+
+
+def _power_profile(p: float):
+    def profile(k: np.ndarray) -> np.ndarray:
+        return np.power(k.astype(np.float64), -p)
+    return profile
+
+
 def constant(value: float) -> Schedule:
     """t_k = value for all k: the constant step of (12) / Theorem 4.1, the constant radius of Theorem 3.2."""
     value = _real("constant", "value", value, nonnegative=True)
-    return FamilySchedule("constant", {"value": value}, f"t_k = {value:g}", sp.Float(value),
-                          lambda k: np.full(k.shape, value), Asymptotic(value, Fraction(0)), nonincreasing=True)
+    return FamilySchedule("constant", {"value": value}, f"t_k = {value:g}", sp.Float(value), value, _ones,
+                          ("constant",), Asymptotic(value, Fraction(0)), nonincreasing=True, bounded_by_first=True)
 
 
 def _power_family(name: str, coef_key: str, c, p) -> Schedule:
     c = _real(name, coef_key, c, nonnegative=True)
     p = _real(name, "p", p, nonnegative=False)  # p < 0 (growing) is allowed; its facts say so
     exponent = exact(p)
-
-    def evaluate(k: np.ndarray) -> np.ndarray:
-        return c * np.power(k.astype(np.float64), -p)
-
     asymptotic = Asymptotic(c, exponent) if c else ZERO
+    # p ≥ 0: k^-p ∈ (0, 1] (pow of k ≥ 1), so c·k^-p ∈ [0, c]; p < 0 may overflow (and 0·inf is NaN)
     return FamilySchedule(name, {coef_key: c, "p": p}, f"t_k = {c:g} / k^{p:g}",
-                          lambda: sp.Float(c) * K ** (-sp.Rational(exponent)), evaluate, asymptotic,
-                          nonincreasing=p >= 0 or c == 0)
+                          lambda: sp.Float(c) * K ** (-sp.Rational(exponent)), c, _power_profile(p), ("power", p),
+                          asymptotic, nonincreasing=p >= 0 or c == 0, bounded_by_first=p >= 0)
 
 
 def power(c: float, p: float) -> Schedule:
@@ -123,14 +131,14 @@ def _diminish_power(name: str, eta1, block, exponent: Fraction) -> Schedule:
     block = _block(name, block)
     p = float(exponent)
 
-    def evaluate(k: np.ndarray) -> np.ndarray:
-        return eta1 * np.power(_epoch(k, block).astype(np.float64), -p)
+    def profile(k: np.ndarray) -> np.ndarray:
+        return np.power(_epoch(k, block).astype(np.float64), -p)
 
     asymptotic = Asymptotic(eta1 * block ** p, exponent) if eta1 else ZERO
     formula = f"t_k = {eta1:g} / n^{p:g}, n = {'k' if block == 1 else f'⌊(k−1)/{block}⌋ + 1'}"
     return FamilySchedule(name, {"eta1": eta1, "block": block}, formula,
-                          sp.Float(eta1) * _epoch_symbol(block) ** (-sp.Rational(exponent)),
-                          evaluate, asymptotic, nonincreasing=True)
+                          sp.Float(eta1) * _epoch_symbol(block) ** (-sp.Rational(exponent)), eta1, profile,
+                          ("epoch_power", p, block), asymptotic, nonincreasing=True, bounded_by_first=True)
 
 
 def diminish1(eta1: float = 0.1, block: int = 1) -> Schedule:
@@ -151,16 +159,17 @@ def diminish3(eta1: float = 0.1, block: int = 1) -> Schedule:
     eta1 = _real("diminish3", "eta1", eta1, nonnegative=True)
     block = _block("diminish3", block)
 
-    def evaluate(k: np.ndarray) -> np.ndarray:
+    def profile(k: np.ndarray) -> np.ndarray:  # m ln m ≥ 2 ln 2 > 1, so t_k ∈ [0, eta1]
         m = (_epoch(k, block) // 5 + 2).astype(np.float64)
-        return eta1 / (m * np.log(m))
+        return m * np.log(m)
 
     m = sp.floor(_epoch_symbol(block) / 5) + 2
     asymptotic = Asymptotic(5 * block * eta1, Fraction(1), Fraction(1)) if eta1 else ZERO
     n_text = "k" if block == 1 else f"⌊(k−1)/{block}⌋ + 1"
     return FamilySchedule("diminish3", {"eta1": eta1, "block": block},
                           f"t_k = {eta1:g} / (m ln m), m = ⌊n/5⌋ + 2, n = {n_text}",
-                          sp.Float(eta1) / (m * sp.log(m)), evaluate, asymptotic, nonincreasing=True)
+                          sp.Float(eta1) / (m * sp.log(m)), eta1, profile, ("diminish3", block), asymptotic,
+                          nonincreasing=True, divide=True, bounded_by_first=True)
 
 
 def perfect_squares(C: float, p: float) -> Schedule:
@@ -194,13 +203,34 @@ def checked_indices(iters: int) -> np.ndarray:
     return np.unique(np.concatenate([first, spread, last]))
 
 
+_OWN_TYPES = (FamilySchedule, PerfectSquaresSchedule, ExpressionSchedule)
+
+
 def check_schedule_values(schedule: Schedule, iters: int, what: str = "step") -> None:
     """Refuse a schedule with a non-finite, complex or negative value at a checked iteration (see
-    :func:`checked_indices`); raises InputError naming the first such k."""
-    ks = checked_indices(iters)
+    :func:`checked_indices`); raises InputError naming the first such k.
+
+    A family schedule whose computed values are proven to lie in [0, t_1] for every k
+    (``bounded_by_first``: constant, c/k^p with p ≥ 0, Diminish 1-3) is decided by t_1 alone, exactly
+    and for all k; a schedule that passed for ``iters`` steps is not checked again for them (schedules
+    are immutable).
+    """
+    if type(schedule) is FamilySchedule and schedule.bounded_by_first:
+        iters = 1
+    if type(schedule) not in _OWN_TYPES:  # a user's subclass may compute its values from mutable state
+        _check_values_at(schedule, checked_indices(iters), what)
+        return
+    passed = schedule.__dict__.setdefault("_checked_iters", set())
+    if iters not in passed:
+        _check_values_at(schedule, checked_indices(iters), what)
+        passed.add(iters)
+
+
+def _check_values_at(schedule: Schedule, ks: np.ndarray, what: str) -> None:
     for start in range(0, len(ks), SCHEDULE_CHECK_EXHAUSTIVE):
         part = ks[start:start + SCHEDULE_CHECK_EXHAUSTIVE]
-        values = np.asarray(schedule.values(part))
+        with np.errstate(all="ignore"):  # an overflow is reported below, as the bad k, not as a warning
+            values = np.asarray(schedule.values(part))
         if np.iscomplexobj(values):
             raise errors.InputError(f"{what} schedule {schedule.spec} gives complex values; they must be real")
         values = values.astype(np.float64)
@@ -238,6 +268,7 @@ _FORMULAS = {
 }
 
 
+@lru_cache(maxsize=None)
 def _parameters(name: str) -> list[inspect.Parameter]:
     return list(inspect.signature(SCHEDULES[name]).parameters.values())
 
@@ -272,8 +303,21 @@ def from_spec(spec) -> Schedule:
         return spec
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         return constant(spec)
-    if isinstance(spec, str) and _is_number(spec):
+    if isinstance(spec, str):
+        return _from_text(spec)
+    return _from_parsed(spec)
+
+
+@lru_cache(maxsize=4096)
+def _from_text(spec: str) -> Schedule:
+    """A schedule spec string read once: schedules are immutable, so runs that give the same text
+    share one object (and its facts and value checks, decided once)."""
+    if _is_number(spec):
         return constant(float(spec))
+    return _from_parsed(spec)
+
+
+def _from_parsed(spec) -> Schedule:
     name, given = parse_spec(spec, kind="schedule")
     if name not in SCHEDULES:
         raise errors.unknown_name("schedule", name, SCHEDULES)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from convcheck.jit import CompiledProblem, jit
+from convcheck.jit import CompiledProblem, jit_inline
 
 from .base import Meta, MinimizerSet, Problem
 from .catalogue_quadratic import SEED
@@ -108,7 +108,7 @@ class LogisticProblem(Problem):
         return CompiledProblem.of("logistic", _logistic_value_and_grad, (self.backend.to_host(self.a),))
 
 
-@jit
+@jit_inline
 def _logaddexp(x, y):
     """log(eˣ + eʸ) as NumPy's ``logaddexp`` computes it (no overflow)."""
     if x == y:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from convcheck.errors import SpecError
-from convcheck.jit import CompiledProblem, jit
+from convcheck.jit import CompiledProblem, jit_inline
 
 from .base import Meta, MinimizerSet, Problem
 from .catalogue_quadratic import SEED
@@ -67,7 +67,7 @@ GROUP = 4 * LANE_TERMS   # terms per log1p in the compiled f
 U_SPLIT = 1e9            # a group without larger terms stays below (1 + U_SPLIT)^GROUP ≈ 1e288
 
 
-@jit
+@jit_inline
 def _grouped_log_sum(U):
     """Σ_l log1p(U[l]) for U ≥ 0 with one log1p per GROUP terms (log1p is the costliest operation of a
     step). Each group of GROUP = 4·LANE_TERMS terms is accumulated in 4 independent lanes (independent
