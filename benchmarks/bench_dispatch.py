@@ -30,7 +30,8 @@ def arrays(problem, batch, steps=1024):
     state = np.zeros((batch, 0, problem.dim))
     ring = np.empty((steps, batch, problem.dim))
     records = [np.empty((steps, batch)) for _ in range(3)]
-    return X, t, rho, noise, state, ring, records
+    summary = (np.zeros(batch, np.int64), np.zeros(batch))  # events and path per run, as the engine passes
+    return X, t, rho, noise, state, ring, records, summary
 
 
 def main():
@@ -44,10 +45,10 @@ def main():
         vg = numba.njit(nogil=True, error_model="numpy")(form.value_and_grad)
         direction = numba.njit(nogil=True, error_model="numpy")(rule.direction)
         params = np.asarray(rule.params, dtype=np.float64)
-        X, t, rho, noise, state, ring, (rf, rg, rd) = arrays(problem, batch)
+        X, t, rho, noise, state, ring, (rf, rg, rs), (events, path) = arrays(problem, batch)
         start = time.perf_counter()
         specialised(vg, direction, X.copy(), form.data, form.dims, t[:1], rho[:1], noise[:1], state, params, ring, 0,
-                    True, rf[:1], rg[:1], rd[:1], 1, 1)
+                    True, rf[:1], rg[:1], rs[:1], events, path, 1, 1)
         compile_seconds = time.perf_counter() - start
         rates = {}
         for name in ("first-class", "per pair"):
@@ -56,10 +57,10 @@ def main():
                 Y = X.copy()
                 start = time.perf_counter()
                 if name == "first-class":
-                    kernel.run_chunk(Y, t, rho, noise, state, ring, 0, True, rf, rg, rd, 1, 1)
+                    kernel.run_chunk(Y, t, rho, noise, state, ring, 0, True, rf, rg, rs, events, path, 1, 1)
                 else:
                     specialised(vg, direction, Y, form.data, form.dims, t, rho, noise, state, params, ring, 0, True,
-                                rf, rg, rd, 1, 1)
+                                rf, rg, rs, events, path, 1, 1)
                 best = min(best, time.perf_counter() - start)
             rates[name] = batch * t.shape[0] / best
         print(f"{spec:<28} {batch:>5} {rates['first-class']:>12.3g} {rates['per pair']:>10.3g} "

@@ -55,16 +55,19 @@ if numba is not None:
     CHUNK_SIGNATURE = types.void(
         types.FunctionType(VALUE_AND_GRAD_SIGNATURE), types.FunctionType(DIRECTION_SIGNATURE),
         _A2, _A1, types.int64[::1], _A2, _A2, types.float64[:, :, :, ::1], _A3, _A1, _A3, types.int64,
-        types.boolean, _A2, _A2, _A2, types.int64, types.int64)
+        types.boolean, _A2, _A2, _A2, types.int64[::1], _A1, types.int64, types.int64)
 
 
 def _chunk_kernel(value_and_grad, direction, X, data, dims, steps, radii, noise, state, params, ring, slot0,
-                  record, rec_f, rec_g, rec_d2, k0, local0):
+                  record, rec_f, rec_g, rec_s, events, path, k0, local0):
     """Advance X (B, n) in place by C steps; steps, radii (C, B); noise (C, noise_dim, B, n).
 
     Step j writes x^k into ``ring[(slot0 + j) % tail, :B]``, f(x^k) (when ``record``), ‖∇f(x^k)‖ and
-    ‖D^k‖² into row j of rec_f, rec_g, rec_d2 (C, B), then sets x^{k+1} = x^k − t_k D^k; the method sees
-    k = k0 + j and local_k = local0 + j.
+    the step length t_k‖D^k‖ (t_k·sqrt(‖D^k‖²), as the generic engine forms it) into row j of rec_f,
+    rec_g, rec_s (C, B), then sets x^{k+1} = x^k − t_k D^k; the method sees k = k0 + j and local_k =
+    local0 + j. Per run it adds to ``events`` (B,) the steps whose recorded f, ‖∇f‖ or step length is
+    not finite or whose ‖∇f‖ is 0, and to ``path`` (B,) the finite step lengths: the engine's stop
+    check reads these instead of the (C, B) records when nothing happened.
     """
     batch, n = X.shape
     tail = ring.shape[0]
@@ -90,6 +93,7 @@ def _chunk_kernel(value_and_grad, direction, X, data, dims, steps, radii, noise,
                         k0 + j, local0 + j) == 1:
             value_and_grad(Y, data, dims, unused_values, GY, False)
             stage += 1
+        values = rec_f[j]
         for i in range(batch):
             t = steps[j, i]
             squares = 0.0
@@ -97,7 +101,13 @@ def _chunk_kernel(value_and_grad, direction, X, data, dims, steps, radii, noise,
                 d = D[i, l]
                 squares += d * d
                 X[i, l] = X[i, l] - t * d
-            rec_d2[j, i] = squares
+            length = t * math.sqrt(squares)
+            rec_s[j, i] = length
+            if math.isfinite(length):
+                path[i] += length
+            if not (math.isfinite(length) and math.isfinite(gnorm[i]) and gnorm[i] != 0.0
+                    and (not record or math.isfinite(values[i]))):
+                events[i] += 1
 
 
 @lru_cache(maxsize=None)
@@ -139,19 +149,21 @@ class ChunkKernel:
     def initial_state(self, batch: int, dim: int) -> np.ndarray:
         return np.zeros((batch, self.rule.state_rows, dim))
 
-    def run_chunk(self, X, steps, radii, noise, state, ring, slot0, record, rec_f, rec_g, rec_d2, k0, local0):
+    def run_chunk(self, X, steps, radii, noise, state, ring, slot0, record, rec_f, rec_g, rec_s, events, path,
+                  k0, local0):
         """See :func:`_chunk_kernel`; ``radii`` may be None (methods without a radius), ``noise`` None."""
         if radii is None:
             radii = np.zeros_like(steps)
         if noise is None:
             noise = np.zeros((steps.shape[0], 0, X.shape[0], X.shape[1]))
-        arrays = (X, steps, radii, noise, state, ring, rec_f, rec_g, rec_d2)
-        if not all(a.flags.c_contiguous and a.dtype == np.float64 for a in arrays):
+        arrays = (X, steps, radii, noise, state, ring, rec_f, rec_g, rec_s, path)
+        if not (all(a.flags.c_contiguous and a.dtype == np.float64 for a in arrays)
+                and events.flags.c_contiguous and events.dtype == np.int64):
             raise ValueError("compiled kernels take C-contiguous float64 arrays")  # an engine bug, not input
         chunk_kernel()(_compiled(self.problem.value_and_grad, "value_and_grad"),
                        _compiled(self.rule.direction, "direction"), X, self.problem.data, self.problem.dims,
                        steps, radii, noise, state, np.asarray(self.rule.params, dtype=np.float64), ring, slot0,
-                       record, rec_f, rec_g, rec_d2, k0, local0)
+                       record, rec_f, rec_g, rec_s, events, path, k0, local0)
 
 
 def _declared_with_its_formulas(obj, form: str, formulas: tuple) -> bool:

@@ -113,7 +113,8 @@ class BatchEngine:
             rec_g[j] = gnorm[:, 0]
             rec_d2[j] = xp.einsum("ij,ij->i", D, D)  # CuPy's einsum takes no out=
             X = X - t * D  # a new array: a method may keep D (or G) in its state
-        return self._end_chunk(X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2)
+        s_host = step_host * np.sqrt(self.backend.to_host(rec_d2))  # step lengths t_k‖D^k‖
+        return self._end_chunk(X, state, ks, step_host, radius_host, rec_f, rec_g, s_host)
 
     def _compiled_chunk(self, X, state, ks):
         """The chunk as one call of the plan's compiled kernel (see :mod:`convcheck.engine_kernels`)."""
@@ -124,22 +125,23 @@ class BatchEngine:
         if noise is not None:  # the generic engine's draws, (count, noise_dim, B, n) for the kernel
             noise = np.ascontiguousarray(np.stack(noise, axis=1))
         rec_f = np.empty((count, batch)) if self.record else np.zeros((count, batch))
-        rec_g, rec_d2 = np.empty((count, batch)), np.empty((count, batch))
+        rec_g, rec_s = np.empty((count, batch)), np.empty((count, batch))
+        events, path = np.zeros(batch, np.int64), np.zeros(batch)
         self.kernel.run_chunk(X, steps, radii, noise, state["rule_state"], self.ring, (int(ks[0]) - 1) % self.tail,
-                              self.record, rec_f, rec_g, rec_d2, int(ks[0]) + self.k_offset, int(ks[0]))
+                              self.record, rec_f, rec_g, rec_s, events, path, int(ks[0]) + self.k_offset, int(ks[0]))
         for k in ks.tolist():  # x^k is in the ring: the chunk is shorter than the tail
             if k in self.checkpoints:
                 self.checkpoint_store.append((k, self.alive.copy(), self._host_copy(self.ring[(k - 1) % self.tail, :batch])))
-        return self._end_chunk(X, state, ks, steps, radii, rec_f, rec_g, rec_d2)
+        return self._end_chunk(X, state, ks, steps, radii, rec_f, rec_g, rec_s, (events, path))
 
-    def _end_chunk(self, X, state, ks, step_host, radius_host, rec_f, rec_g, rec_d2):
-        """Copy a chunk's records to the host, store them, and retire the runs that stopped in it."""
+    def _end_chunk(self, X, state, ks, step_host, radius_host, rec_f, rec_g, s_host, summary=None):
+        """Store a chunk's records (on the host; ``s_host`` the step lengths) and retire the runs that
+        stopped in it; ``summary`` is the compiled kernel's (events, path) per run (see _find_stops)."""
         f_host = self.backend.to_host(rec_f)
         g_host = self.backend.to_host(rec_g)
-        s_host = step_host * np.sqrt(self.backend.to_host(rec_d2))
         r_host = radius_host if radius_host is not None else np.full_like(step_host, np.nan)
         self._store(ks, f_host, g_host, s_host, step_host, r_host)
-        stops = self._find_stops(ks, f_host, g_host, s_host)
+        stops = self._find_stops(ks, f_host, g_host, s_host, summary)
         if stops:
             X, state = self._retire(X, state, stops, ks[-1])
         return X, state
@@ -195,11 +197,20 @@ class BatchEngine:
         return [self.backend.asarray(d) for d in draws]
 
     # ------------------------------------------------------------------ stops
-    def _find_stops(self, ks, f, g, s):
-        """Return [(col, (last_k, status, status_k, reason))] for runs that stop in this chunk."""
+    def _find_stops(self, ks, f, g, s, summary=None):
+        """Return [(col, (last_k, status, status_k, reason))] for runs that stop in this chunk.
+
+        ``summary`` (compiled chunks): per run, the number of steps whose f (when recorded), ‖∇f‖ or
+        step length is not finite or whose ‖∇f‖ is 0, and the summed finite step lengths; a chunk
+        with no such step and no run that could have reached the bound is decided from them alone.
+        """
+        if summary is not None:
+            events, path = summary
+            if not events.any() and not self._bound_suspects(ks, path).size:
+                return []
         bound_hit = self._bound_hits(ks, s)
-        if (not bound_hit.any() and np.isfinite(f).all() and np.isfinite(g).all() and np.isfinite(s).all()
-                and not (self.method.stops_at_zero_gradient and (g == 0).any())):
+        if (summary is None and not bound_hit.any() and np.isfinite(f).all() and np.isfinite(g).all()
+                and np.isfinite(s).all() and not (self.method.stops_at_zero_gradient and (g == 0).any())):
             return []  # the usual chunk, decided in a few passes: none of the events below occurred
         bad_value = ~np.isfinite(f) | ~np.isfinite(g)
         zero_grad = (g == 0) & self.method.stops_at_zero_gradient
@@ -227,14 +238,19 @@ class BatchEngine:
             stops.append((int(col), (last_k, status, event_k, why)))
         return stops
 
+    def _bound_suspects(self, ks, path):
+        """Runs whose iterates could have left the bound ball in this chunk: ‖x^k‖ ≤ ‖x^{k0}‖ + the
+        summed step lengths (triangle inequality), compared with a relative margin of 1e-9 so that
+        the rounding of these sums cannot hide a hit."""
+        start = self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)]
+        start_norm = self.backend.to_host(self.xp.sqrt(self.xp.einsum("ij,ij->i", start, start)))  # B values
+        return np.flatnonzero(start_norm + path > self.bound * (1.0 - 1e-9))
+
     def _bound_hits(self, ks, s):
         """Mask (C, B) of ‖x^k‖ > bound; cheap unless the path length could have reached the bound."""
         hits = np.zeros(s.shape, bool)
         path = np.where(np.isfinite(s), s, 0.0).sum(axis=0)  # path length of each run in this chunk
-        start = self.ring[(int(ks[0]) - 1) % self.tail, :len(self.alive)]
-        start_norm = self.backend.to_host(self.xp.sqrt(self.xp.einsum("ij,ij->i", start, start)))  # B values
-        suspect = np.flatnonzero(start_norm + path > self.bound)
-        for col in suspect:
+        for col in self._bound_suspects(ks, path):
             slots = (ks - 1) % self.tail
             norms = np.linalg.norm(self.backend.to_host(self.ring[self._device_index(slots), col]), axis=1)
             hits[:, col] = norms > self.bound

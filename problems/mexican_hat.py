@@ -36,6 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from convcheck.jit import CompiledProblem
 from .base import Meta, MinimizerSet, Problem
 from .registry import register
 
@@ -67,6 +68,9 @@ class MexicanHatProblem(Problem):
         grad = xp.stack([radial * x + angular * y, radial * y - angular * x], axis=-1)
         return envelope * bracket, grad
 
+    def compiled_form(self):
+        return CompiledProblem.of("mexican_hat", _mexican_hat_value_and_grad)
+
     def valley_phase(self, X) -> np.ndarray:
         """u = θ − 1/(1 − r²) modulo 2π, in [0, 2π); the valley floor is near u = π/2 (host array)."""
         X = np.asarray(self.backend.to_host(X), dtype=float)
@@ -86,6 +90,33 @@ class MexicanHatProblem(Problem):
         x1 = np.array([r * math.cos(theta), r * math.sin(theta)])
         step = 0.5 / np.linalg.norm(self.hessian(x1), 2)
         return {"x1": x1, "step": float(step), "s": s, "radius": r}
+
+
+def _mexican_hat_value_and_grad(X, data, dims, F, G, with_value):
+    """Compiled :meth:`MexicanHatProblem._value_and_grad`, row by row in the same order of operations
+    (ρ = x² + y², w = 1 − ρ inside the disk and 1 outside, where e^{−s} is 0; the bracket without
+    cancellation; ∇f = radial·(x, y) + angular·(y, −x))."""
+    for i in range(X.shape[0]):
+        x, y = X[i, 0], X[i, 1]
+        rho = x * x + y * y
+        inside = rho < 1.0
+        w = 1.0 - rho if inside else 1.0
+        s = 1.0 / w
+        envelope = math.exp(-s) if inside else 0.0
+        w4 = w * w * w * w
+        denominator = 4.0 * rho * rho + w4
+        a = 4.0 * rho * rho / denominator
+        u = math.atan2(y, x) - s
+        sin_u, cos_u = math.sin(u), math.cos(u)
+        half = math.sin(0.25 * math.pi - 0.5 * u)
+        bracket = w4 / denominator + 2.0 * a * half * half
+        da_drho = 8.0 * rho * w4 / w * (w + 2.0 * rho) / (denominator * denominator)
+        radial = envelope * (2.0 * s * s * (a * cos_u - bracket) - 2.0 * sin_u * da_drho)
+        angular = envelope * (4.0 * rho / denominator) * cos_u
+        G[i, 0] = radial * x + angular * y
+        G[i, 1] = radial * y - angular * x
+        if with_value:
+            F[i] = envelope * bracket
 
 
 @lru_cache(maxsize=1)
