@@ -49,7 +49,7 @@ import time
 import numpy as np
 
 import convcheck
-from convcheck import sweep
+from convcheck import schedules, sweep
 from convcheck.methods import get as get_method
 from convcheck.problems import get as get_problem
 
@@ -95,6 +95,8 @@ def engine(compiled: bool):
 
 def timed_sweep(configs, compiled: bool) -> tuple:
     """(seconds, engine named in the Traces) of one sweep call."""
+    # each call reads its 2B spec texts anew, as a study's first call does (older checkouts cache nothing)
+    getattr(schedules, "clear_spec_cache", lambda: None)()
     with engine(compiled):
         start = time.perf_counter()
         traces = sweep(configs, on_error="raise")

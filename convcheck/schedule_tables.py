@@ -7,7 +7,11 @@ compiled steps of a small problem; here runs are grouped once, when the batch st
 - family schedules (:class:`~convcheck.schedule_types.FamilySchedule`, t_k = coefficient ⊙ profile(k))
   by their profile key: per chunk, one profile evaluation of C values and one broadcast product (or
   quotient) with the runs' coefficients;
-- every other schedule by its spec: one evaluation per distinct schedule, broadcast to its runs.
+- expression and perfect-squares schedules by their spec (which fixes their values): one evaluation
+  per distinct schedule, broadcast to its runs; any other schedule (a user's class, a subclass of a
+  family that computes its own values, a shifted schedule) is its own group, evaluated by itself.
+
+A group none of whose runs is still running is not evaluated.
 
 Each value is the same IEEE operation on the same operands as the schedule's own ``values`` (the
 family's coefficient times, or over, the same profile value), so the table is bitwise what
@@ -17,7 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .schedule_types import FamilySchedule
+from .schedule_types import ExpressionSchedule, FamilySchedule, PerfectSquaresSchedule
+
+_VALUES_FIXED_BY_SPEC = (ExpressionSchedule, PerfectSquaresSchedule)
 
 
 class ScheduleTable:
@@ -29,8 +35,13 @@ class ScheduleTable:
         coefficients = np.zeros(len(schedules))
         self.groups: list = []  # (schedule standing for the group, whether it is a shared family profile)
         for run, schedule in enumerate(schedules):
-            family = isinstance(schedule, FamilySchedule)
-            key = ("family", schedule.profile_key, schedule.divide) if family else ("spec", schedule.spec)
+            family = type(schedule) is FamilySchedule  # a subclass may compute its values otherwise
+            if family:
+                key = ("family", schedule.profile_key, schedule.divide)
+            elif type(schedule) in _VALUES_FIXED_BY_SPEC:
+                key = ("spec", schedule.spec)
+            else:
+                key = ("object", id(schedule))  # kept alive by self.groups, so the id stays its own
             if key not in keys:
                 keys[key] = len(self.groups)
                 self.groups.append((schedule, family))
@@ -45,6 +56,8 @@ class ScheduleTable:
         group_of = self.group_of[runs]
         for g, (schedule, family) in enumerate(self.groups):
             cols = slice(None) if len(self.groups) == 1 else np.flatnonzero(group_of == g)
+            if len(self.groups) > 1 and not cols.size:
+                continue  # all its runs stopped: its values are not needed (and may be invalid by now)
             if family:
                 profile = np.asarray(schedule.profile(ks), dtype=np.float64)[:, None]
                 coefficients = self.coefficients[runs[cols]][None, :]

@@ -174,7 +174,8 @@ class FamilySchedule(Schedule):
     Values are t_k = coefficient · profile(k) (or coefficient / profile(k) with ``divide``): the
     coefficient is the family's scale parameter (c, C, eta1, value) and the profile depends only on
     the other parameters, named by ``profile_key``. Runs whose schedules share a profile key get their
-    values from one profile evaluation per chunk (:class:`ScheduleBank`), bitwise as their own.
+    values from one profile evaluation per chunk (:class:`convcheck.schedule_tables.ScheduleTable`),
+    bitwise as their own.
 
     Parameters
     ----------

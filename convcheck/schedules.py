@@ -204,6 +204,7 @@ def checked_indices(iters: int) -> np.ndarray:
 
 
 _OWN_TYPES = (FamilySchedule, PerfectSquaresSchedule, ExpressionSchedule)
+_FIRST = np.array([1], dtype=np.int64)
 
 
 def check_schedule_values(schedule: Schedule, iters: int, what: str = "step") -> None:
@@ -216,14 +217,19 @@ def check_schedule_values(schedule: Schedule, iters: int, what: str = "step") ->
     are immutable).
     """
     if type(schedule) is FamilySchedule and schedule.bounded_by_first:
-        iters = 1
+        first = float(schedule.values(_FIRST)[0])
+        if not (math.isfinite(first) and first >= 0):  # not reached: the parameters are checked finite, ≥ 0
+            raise errors.InputError(f"{what} schedule {schedule.spec} gives {first!r} at k=1; "
+                                    "values must be finite and >= 0")
+        return
     if type(schedule) not in _OWN_TYPES:  # a user's subclass may compute its values from mutable state
         _check_values_at(schedule, checked_indices(iters), what)
         return
     passed = schedule.__dict__.setdefault("_checked_iters", set())
-    if iters not in passed:
+    key = (iters, SCHEDULE_CHECK_EXHAUSTIVE, SCHEDULE_CHECK_SAMPLES)  # what checked_indices(iters) covers
+    if key not in passed:
         _check_values_at(schedule, checked_indices(iters), what)
-        passed.add(iters)
+        passed.add(key)
 
 
 def _check_values_at(schedule: Schedule, ks: np.ndarray, what: str) -> None:
@@ -268,9 +274,13 @@ _FORMULAS = {
 }
 
 
-@lru_cache(maxsize=None)
 def _parameters(name: str) -> list[inspect.Parameter]:
-    return list(inspect.signature(SCHEDULES[name]).parameters.values())
+    return _signature_of(SCHEDULES[name])
+
+
+@lru_cache(maxsize=64)
+def _signature_of(factory) -> list[inspect.Parameter]:
+    return list(inspect.signature(factory).parameters.values())
 
 
 def describe_schedules() -> list[dict[str, str]]:
@@ -303,15 +313,27 @@ def from_spec(spec) -> Schedule:
         return spec
     if isinstance(spec, numbers.Real) and not isinstance(spec, bool):
         return constant(spec)
-    if isinstance(spec, str):
-        return _from_text(spec)
+    if isinstance(spec, str) and spec.partition(":")[0].strip().lower() != "expr":
+        return _from_text(spec, _registry_identity())
     return _from_parsed(spec)
 
 
+def clear_spec_cache() -> None:
+    """Forget the schedules read from spec texts (benchmarks time cold validation with it)."""
+    _from_text.cache_clear()
+
+
+def _registry_identity() -> tuple:
+    """The registry's current names and factories: a replaced factory is not served from the cache."""
+    return tuple((name, id(factory)) for name, factory in SCHEDULES.items())
+
+
 @lru_cache(maxsize=4096)
-def _from_text(spec: str) -> Schedule:
-    """A schedule spec string read once: schedules are immutable, so runs that give the same text
-    share one object (and its facts and value checks, decided once)."""
+def _from_text(spec: str, registry: tuple) -> Schedule:
+    """A family or perfect-squares spec text read once: schedules are immutable and these facts are
+    closed forms, so runs that give the same text share one object (its facts and value checks are
+    decided once). Expression texts are not cached: their facts come from SymPy under a time limit,
+    and an answer left undecided by a busy moment must not stick to the text for the process."""
     if _is_number(spec):
         return constant(float(spec))
     return _from_parsed(spec)

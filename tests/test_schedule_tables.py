@@ -14,7 +14,7 @@ from convcheck import schedules, sweep
 from convcheck.check import Shifted
 from convcheck.errors import InputError
 from convcheck.schedule_tables import ScheduleTable
-from convcheck.schedule_types import Schedule
+from convcheck.schedule_types import FamilySchedule, Schedule
 
 MIXED = ["constant:0.3", "constant:0", "power:c=0.2,p=0.1", "power:c=0.7,p=0.1", "power:c=0.05,p=1",
          "power:c=1e-300,p=0.5", "power:c=2,p=-0.3", "power:c=0,p=0.1", "almost_constant:C=0.4",
@@ -116,12 +116,65 @@ def test_a_users_schedule_class_is_checked_every_time():
         schedules.check_schedule_values(schedule, 100)
 
 
-def test_a_spec_text_is_read_once_and_its_check_is_kept():
-    one, two = schedules.from_spec("expr:0.5/k**0.75"), schedules.from_spec("expr:0.5/k**0.75")
+def test_a_family_text_is_read_once_and_its_check_is_kept():
+    one, two = schedules.from_spec("power:c=0.5,p=3.5"), schedules.from_spec("power:c=0.5,p=3.5")
     assert one is two
-    schedules.check_schedule_values(one, 5000)
-    assert 5000 in one.__dict__["_checked_iters"]
-    with pytest.raises(InputError, match="at k=3;"):  # a bad text is refused every time, never cached
-        schedules.check_schedule_values(schedules.from_spec("expr:1/(k-3)**2"), 10)
+    schedules.check_schedule_values(schedules.from_spec("perfect_squares:C=1,p=0.5"), 5000)
+    assert any(key[0] == 5000 for key in schedules.from_spec("perfect_squares:C=1,p=0.5").__dict__["_checked_iters"])
+    with pytest.raises(InputError, match="at k=6;"):  # a refused schedule is refused every time
+        schedules.check_schedule_values(schedules.from_spec("power:c=1,p=-400"), 10)
+    with pytest.raises(InputError, match="at k=6;"):
+        schedules.check_schedule_values(schedules.from_spec("power:c=1,p=-400"), 10)
+
+
+def test_expression_texts_are_read_anew_so_an_undecided_fact_does_not_stick():
+    """Expression facts come from SymPy under a time limit; a shared object would keep a timeout."""
+    one, two = schedules.from_spec("expr:1/(k*log(k+1)**2)"), schedules.from_spec("expr:1/(k*log(k+1)**2)")
+    assert one is not two and one == two
     with pytest.raises(InputError, match="at k=3;"):
         schedules.check_schedule_values(schedules.from_spec("expr:1/(k-3)**2"), 10)
+
+
+def test_a_replaced_factory_is_not_served_from_the_cache(monkeypatch):
+    before = schedules.from_spec("constant:0.25")
+
+    def halved(value):
+        return schedules.constant(value / 2)
+
+    monkeypatch.setitem(schedules.SCHEDULES, "constant", halved)
+    assert schedules.from_spec("constant:0.25").values([1])[0] == 0.125
+    monkeypatch.undo()
+    assert schedules.from_spec("constant:0.25") is before
+
+
+def test_subclasses_and_user_objects_are_their_own_groups():
+    base = schedules.power(0.5, 0.5)
+
+    class Capped(FamilySchedule):  # a family's subclass computing its own values
+        def _evaluate(self, k):
+            return np.minimum(super()._evaluate(k), 0.2)
+
+    capped = Capped("power", dict(base.params), base.formula, base.sympy_expr, 0.5, base.profile,
+                    base.profile_key, base.asymptotic, True)
+
+    class Fixed(Schedule):  # two user objects with one spec and different values
+        def __init__(self, value):
+            super().__init__("fixed", {}, "t_k = a value", lambda: None)
+            self.__dict__["value"] = value
+
+        def _evaluate(self, k):
+            return np.full(k.shape, self.value)
+
+    runs = [base, capped, Fixed(0.1), Fixed(0.3)]
+    ks = np.arange(1, 9)
+    got = ScheduleTable(runs).values(ks, np.arange(4))
+    np.testing.assert_array_equal(got, np.stack([r.values(ks) for r in runs], axis=1))
+
+
+def test_a_group_whose_runs_all_stopped_is_not_evaluated():
+    """expr:sqrt(150000-k) is complex after k = 150000; its run stopped, the other runs go on."""
+    table = ScheduleTable([schedules.from_spec("expr:sqrt(150000-k)"), schedules.constant(0.1)])
+    ks = np.arange(150001, 150005)
+    np.testing.assert_array_equal(table.values(ks, np.array([1])), np.full((4, 1), 0.1))
+    with pytest.raises(InputError):
+        table.values(ks, np.array([0, 1]))
