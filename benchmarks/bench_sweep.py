@@ -68,7 +68,9 @@ WORKLOADS = [  # (label, problem spec, method, B)
 
 
 def configs_for(problem, method, batch, iters, record=True):
-    """B runs from seeded points near the minimizer (or near 1.2·e for the ring); c_b ∈ [0.3, 0.5]/L."""
+    """B runs from seeded points x0 = c + 0.2 + 0.05·N(0, I), c the problem's minimizer (x_star), else the
+    first point its minimizer set lists (for the ring, whose minimizers form the unit circle, that is
+    its centre, the origin: the runs start inside the circle and move out to it); c_b ∈ [0.3, 0.5]/L."""
     rng = np.random.default_rng(1)
     centre = getattr(problem, "x_star", None)
     if centre is None:
