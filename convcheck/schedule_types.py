@@ -81,8 +81,20 @@ class Schedule:
 
     # ----- values
     def values(self, k) -> np.ndarray:
-        """t_k for an integer array of 1-based indices (any shape), as float64; vectorised NumPy."""
-        return self._evaluate(as_indices(k))
+        """t_k for an integer array of 1-based indices (any shape), as float64; vectorised NumPy.
+
+        The result has the shape of ``k``: an ``_evaluate`` that returns one number (a constant, say)
+        or any shape that broadcasts to k's is broadcast; any other shape is a one-line InputError
+        (every caller, the engine's per-batch tables included, may rely on the shape)."""
+        indices = as_indices(k)
+        values = np.asarray(self._evaluate(indices))
+        if values.shape != indices.shape:
+            try:
+                values = np.array(np.broadcast_to(values, indices.shape))
+            except ValueError:
+                raise InputError(f"schedule {self.name!r} returned values of shape {values.shape} for "
+                                 f"indices of shape {indices.shape}; values(k) must have k's shape") from None
+        return values
 
     __call__ = values
 

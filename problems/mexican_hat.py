@@ -51,7 +51,10 @@ class MexicanHatProblem(Problem):
         x, y = X[..., 0], X[..., 1]
         rho = x * x + y * y
         inside = rho < 1.0
-        w = xp.where(inside, 1.0 - rho, 1.0)  # dummy w = 1 outside keeps every expression finite
+        # outside the disk (ρ ≥ 1, overflowing ρ = inf included) f = 0 and ∇f = 0: dummy ρ = 0 and w = 1
+        # there keep every expression below finite, so the envelope 0 gives exact zeros
+        rho = xp.where(inside, rho, 0.0)
+        w = xp.where(inside, 1.0 - rho, 1.0)
         s = 1.0 / w
         envelope = xp.where(inside, xp.exp(-s), 0.0)
         w4 = w * w * w * w
@@ -94,12 +97,13 @@ class MexicanHatProblem(Problem):
 
 def _mexican_hat_value_and_grad(X, data, dims, F, G, with_value):
     """Compiled :meth:`MexicanHatProblem._value_and_grad`, row by row in the same order of operations
-    (ρ = x² + y², w = 1 − ρ inside the disk and 1 outside, where e^{−s} is 0; the bracket without
+    (ρ = x² + y², w = 1 − ρ inside the disk; ρ = 0 and w = 1 outside, where e^{−s} is 0; the bracket without
     cancellation; ∇f = radial·(x, y) + angular·(y, −x))."""
     for i in range(X.shape[0]):
         x, y = X[i, 0], X[i, 1]
         rho = x * x + y * y
         inside = rho < 1.0
+        rho = rho if inside else 0.0  # dummy ρ = 0, w = 1 outside the disk, as in the NumPy form
         w = 1.0 - rho if inside else 1.0
         s = 1.0 / w
         envelope = math.exp(-s) if inside else 0.0

@@ -125,6 +125,24 @@ def test_the_mexican_hat_spiral_runs_compiled_as_on_numpy(monkeypatch):
     _assert_same_runs(fast, slow)
 
 
+def test_the_mexican_hat_is_exactly_zero_far_outside_its_disk_in_both_forms():
+    """f = 0 and ∇f = 0 for ρ ≥ 1, also where ρ = x² + y² overflows (|x| ≳ 1e154) or where 4ρ² alone
+    would (|x| ≳ 1e77): the NumPy reference and the compiled form give exact zeros, not NaN."""
+    from convcheck.engine_kernels import _compiled
+    from convcheck.problems.mexican_hat import _mexican_hat_value_and_grad
+
+    problem = get("mexican_hat")
+    X = np.array([[1.0, 0.0], [0.0, -1.0], [3.0, 4.0], [1e77, 0.0], [-1e76, 1e76], [1e154, 1e154],
+                  [1e200, -3.0], [-1.7e308, 1.7e308]])
+    F, G = np.full(len(X), np.nan), np.full(X.shape, np.nan)
+    _compiled(_mexican_hat_value_and_grad, "value_and_grad")(X, np.zeros(0), np.zeros(0, np.int64), F, G, True)
+    with np.errstate(over="ignore", invalid="raise", divide="raise"):  # ρ may overflow to inf; no NaN arises
+        f_ref, g_ref = problem._value_and_grad(X)
+    for f, g in ((F, G), (f_ref, g_ref)):
+        np.testing.assert_array_equal(f, 0.0)
+        np.testing.assert_array_equal(g, 0.0)
+
+
 def test_no_recording_matches_the_generic_engine(monkeypatch):
     problem = get("logsum:n=5")
     configs = [dict(c, record=False) for c in _configs(problem, "sam", runs=3, iters=30)]

@@ -178,3 +178,38 @@ def test_a_group_whose_runs_all_stopped_is_not_evaluated():
     np.testing.assert_array_equal(table.values(ks, np.array([1])), np.full((4, 1), 0.1))
     with pytest.raises(InputError):
         table.values(ks, np.array([0, 1]))
+
+
+class _Returns(Schedule):
+    """A user's schedule whose _evaluate returns whatever ``make(k)`` gives (one number, a column...)."""
+
+    def __init__(self, name, make):
+        super().__init__(name, {}, "t_k from a user's _evaluate", lambda: None)
+        self.__dict__["make"] = make
+
+    def _evaluate(self, k):
+        return self.make(k)
+
+
+@pytest.mark.parametrize("make", [lambda k: 0.1, lambda k: np.float64(0.1), lambda k: np.array([0.1]),
+                                  lambda k: np.array(0.1)])
+def test_a_user_schedule_that_returns_one_number_is_broadcast_to_k(make):
+    schedule = _Returns("one_number", make)
+    assert schedule.values(np.arange(1, 6)).shape == (5,)
+    assert schedule.values(np.arange(1, 7).reshape(2, 3)).shape == (2, 3)
+    traces = sweep([dict(problem="x2", method="gd", x0=[1.0], iters=50, step=schedule),
+                    dict(problem="x2", method="gd", x0=[2.0], iters=50, step=0.1)], on_error="raise")
+    assert [t.status for t in traces] == ["completed", "completed"]
+    np.testing.assert_array_equal(traces[0].step_size[:-1], 0.1)
+    np.testing.assert_allclose(traces[0].x[:, 0], 0.8 ** np.arange(51), rtol=1e-12)  # x2: f = x², t = 0.1
+
+
+@pytest.mark.parametrize("make", [lambda k: np.full((len(k), 1), 0.1), lambda k: np.full(len(k) + 1, 0.1),
+                                  lambda k: np.full(2, 0.1)])
+def test_a_user_schedule_of_another_shape_is_one_line_input_error(make):
+    schedule = _Returns("misshapen", make)
+    with pytest.raises(InputError, match="returned values of shape"):
+        schedule.values(np.arange(1, 6))
+    trace = sweep([dict(problem="x2", method="gd", x0=[1.0], iters=50, step=schedule)])[0]
+    assert trace.status == "failed" and "returned values of shape" in trace.status_reason
+    assert "\n" not in trace.status_reason
