@@ -54,7 +54,7 @@ class MexicanHatProblem(Problem):
         # outside the disk (ρ ≥ 1, overflowing ρ = inf included) f = 0 and ∇f = 0: dummy ρ = 0 and w = 1
         # there keep every expression below finite, so the envelope 0 gives exact zeros
         rho = xp.where(inside, rho, 0.0)
-        w = xp.where(inside, 1.0 - rho, 1.0)
+        w = 1.0 - rho
         s = 1.0 / w
         envelope = xp.where(inside, xp.exp(-s), 0.0)
         w4 = w * w * w * w
@@ -103,8 +103,8 @@ def _mexican_hat_value_and_grad(X, data, dims, F, G, with_value):
         x, y = X[i, 0], X[i, 1]
         rho = x * x + y * y
         inside = rho < 1.0
-        rho = rho if inside else 0.0  # dummy ρ = 0, w = 1 outside the disk, as in the NumPy form
-        w = 1.0 - rho if inside else 1.0
+        rho = rho if inside else 0.0  # dummy ρ = 0, so w = 1, outside the disk, as in the NumPy form
+        w = 1.0 - rho
         s = 1.0 / w
         envelope = math.exp(-s) if inside else 0.0
         w4 = w * w * w * w
